@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 import pytest
 from helpers import GUIDES, LESSONS, ROOT
-from test_lessons import section_titles
+from test_lessons import section_titles, smoke_run
 
 FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -84,6 +84,20 @@ def test_snippets_run_and_shown_output_matches(guide, tmp_path, monkeypatch):
         else:
             previous_output = None
     assert ran > 0, f"{guide.name} has no runnable python block"
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.stem)
+def test_quoted_script_output_is_what_the_script_prints(guide):
+    """A ```text block in a guide quotes the lesson's own output (from `--smoke --device cpu`)."""
+    quotes = [b["body"] for b in blocks(guide) if b["info"] == "text"]
+    if not quotes:
+        pytest.skip(f"{guide.name} quotes no script output")
+    result = smoke_run(lesson_for(guide).stem, "cpu")
+    assert result.returncode == 0, result.stderr[-2000:]
+    printed = {line.strip() for line in result.stdout.splitlines()}
+    for quote in quotes:
+        stale = [line for line in tidy(quote) if line.strip() and line.strip() not in printed]
+        assert not stale, f"{guide.name}: the script no longer prints {stale[:3]}"
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.stem)
