@@ -8,8 +8,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from helpers import GUIDES, LESSONS, ROOT
-from test_lessons import section_titles, smoke_run
+from helpers import GUIDES, LESSONS, ROOT, TIMING, default_run, smoke_run
+from test_lessons import section_titles
 
 FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -88,15 +88,24 @@ def test_snippets_run_and_shown_output_matches(guide, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.stem)
 def test_quoted_script_output_is_what_the_script_prints(guide):
-    """A ```text block in a guide quotes the lesson's own output (from `--smoke --device cpu`)."""
-    quotes = [b["body"] for b in blocks(guide) if b["info"] == "text"]
+    """```text quotes `--smoke --device cpu`; ```text default-run quotes the default CPU run.
+    Every quoted line must be one the script prints today (timings masked)."""
+    quotes = [b for b in blocks(guide) if b["info"] in ("text", "text default-run")]
     if not quotes:
         pytest.skip(f"{guide.name} quotes no script output")
-    result = smoke_run(lesson_for(guide).stem, "cpu")
-    assert result.returncode == 0, result.stderr[-2000:]
-    printed = {line.strip() for line in result.stdout.splitlines()}
+    stem = lesson_for(guide).stem
     for quote in quotes:
-        stale = [line for line in tidy(quote) if line.strip() and line.strip() not in printed]
+        if quote["info"] == "text":
+            result = smoke_run(stem, "cpu")
+        else:
+            result, _ = default_run(stem)
+        assert result.returncode == 0, result.stderr[-2000:]
+        printed = {TIMING.sub("<t>", line.strip()) for line in result.stdout.splitlines()}
+        stale = [
+            line
+            for line in tidy(quote["body"])
+            if line.strip() and TIMING.sub("<t>", line.strip()) not in printed
+        ]
         assert not stale, f"{guide.name}: the script no longer prints {stale[:3]}"
 
 

@@ -1,7 +1,6 @@
 """Every lesson, run for real: smoke runs on the chosen device, determinism, the device contract,
 and the PEP 723 promise through `uv run` in an empty folder."""
 
-import functools
 import os
 import re
 import shutil
@@ -9,25 +8,13 @@ import subprocess
 
 import pytest
 import torch
-from helpers import LESSONS, lesson_env, lesson_path, run_lesson
+from helpers import LESSONS, TIMING, lesson_env, lesson_path, run_lesson, smoke_run
 
 RULE_TITLE = re.compile(r'console\.rule\(\s*"([^"]+)"')
-# Timings and rates differ from run to run; everything else a lesson prints must not.
-TIMING = re.compile(
-    r"\d+(?:[.,]\d+)*\s?(?:ns|µs|us|ms|s|sec|min)\b"  # 12.3 ms, 1.52 s
-    r"|\d+:\d\d:\d\d"  # rich progress elapsed/remaining time 0:00:01
-    r"|[\d.,]+\s?\S*/s\b"  # 1234 samples/s, 5.6 it/s
-    r"|[\d.]+×"  # speed-up ratios derived from timings
-)
 
 
 def section_titles(path) -> list[str]:
     return RULE_TITLE.findall(path.read_text(encoding="utf-8"))
-
-
-@functools.cache
-def smoke_run(stem: str, device: str):
-    return run_lesson(stem, "--device", device, "--smoke")
 
 
 def available_devices() -> list[str]:

@@ -89,11 +89,10 @@ def architecture(device: torch.device) -> None:
     console.rule("2. The architecture")
     weight = torch.randn(3, requires_grad=True)  # a tensor that autograd tracks
     loss = (weight**2).sum()
-    layer = nn.Linear(3, 1)
     tree = Tree("[bold]your Python code[/]")
     tree.add(f"tensors: {tuple(weight.shape)} {weight.dtype} - n-dimensional arrays")
     tree.add(f"autograd: loss.grad_fn = {type(loss.grad_fn).__name__} - records ops for backward()")
-    tree.add(f"nn.Module: {layer} - layers that own their parameters")
+    tree.add("nn.Module: nn.Linear(3, 1) - layers that own their parameters")
     tree.add(f"device: {device} - the same code runs on CPU, CUDA, MPS or XPU")
     console.print(tree)
 
@@ -102,18 +101,12 @@ def architecture(device: torch.device) -> None:
 def pytorch_vs_tensorflow() -> None:
     console.rule("3. PyTorch and TensorFlow today")
     table = Table("", "PyTorch", "TensorFlow / Keras")
-    table.add_row(
-        "Programming model",
-        "eager Python; torch.compile to speed up",
-        "Keras 3 API; tf.function graphs",
-    )
-    table.add_row(
-        "Export for deployment",
-        "torch.export (TorchScript is deprecated)",
-        "SavedModel, TFLite / LiteRT",
-    )
-    table.add_row("Research papers", "the large majority", "a shrinking share")
-    table.add_row("Mobile / edge", "ExecuTorch", "LiteRT (formerly TFLite)")
+    table.add_row("Style", "eager Python, torch.compile", "Keras 3, tf.function")
+    table.add_row("Export", "torch.export", "SavedModel")
+    table.add_row("Older export", "TorchScript: deprecated", "-")
+    table.add_row("Research, new models", "the large majority", "a shrinking share")
+    table.add_row("Mobile and edge", "ExecuTorch", "LiteRT (was TFLite)")
+    table.add_row("Still strong at", "LLMs, most new code", "TFX, TPUs, the web")
     console.print(table)
 
 
@@ -147,6 +140,7 @@ def six_step_workflow(device: torch.device, epochs: int, batch_size: int, lr: fl
     start = time.perf_counter()
     model.train()
     for epoch in range(1, epochs + 1):
+        epoch_loss = 0.0
         for first in range(0, NUM_SAMPLES, batch_size):
             batch_x = features[first : first + batch_size]  # (batch, 10)
             batch_y = targets[first : first + batch_size]  # (batch, 1)
@@ -155,18 +149,20 @@ def six_step_workflow(device: torch.device, epochs: int, batch_size: int, lr: fl
             optimizer.zero_grad()  # gradients add up unless cleared
             loss.backward()  # d(loss)/d(parameter) for every parameter
             optimizer.step()  # parameter -= lr * (Adam's scaled gradient)
-        if epoch % LOG_EVERY == 0:
-            console.print(f"  epoch {epoch:3d}  loss {loss.item():.4f}")
+            epoch_loss += loss.item() * len(batch_x)
+        if epoch % LOG_EVERY == 0:  # the mean over the epoch, whatever the batch size
+            console.print(f"  epoch {epoch:3d}  loss {epoch_loss / NUM_SAMPLES:.4f}")
     train_seconds = time.perf_counter() - start
 
-    # Step 5: evaluation - no gradients needed, so turn them off.
+    # Step 5: evaluation - no gradients needed, so turn them off. This is the data the model
+    # trained on; lesson 04 holds data back to check that a model generalises.
     model.eval()
     with torch.inference_mode():
         final_loss = loss_fn(model(features), targets).item()
         baseline_loss = loss_fn(targets.mean().expand_as(targets), targets).item()
     console.print(
-        f"Step 5 - evaluation: MSE {final_loss:.4f} "
-        f"(always predicting the mean would give {baseline_loss:.4f})"
+        f"Step 5 - evaluation: training MSE {final_loss:.4f} "
+        f"(predicting the mean: {baseline_loss:.4f})"
     )
 
     # Step 6: inference - one new sample in, one number out.

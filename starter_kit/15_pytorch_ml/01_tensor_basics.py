@@ -11,11 +11,10 @@
 # ///
 """Lesson 01 - Tensor basics: create, inspect, convert, move and index tensors.
 
-A tensor is PyTorch's n-dimensional array: the data, the weights and the gradients of every
-model are tensors. You will see the ways to create one, the five attributes worth checking first
-(shape, dtype, device, ndim, numel), how dtypes convert, how tensors share memory with NumPy,
-how to move them between the CPU and an accelerator, and how to pick out parts of them.
-Every step prints the line of code and what it returned, like a Python prompt.
+A tensor is PyTorch's n-dimensional array: the data, weights and gradients of every model are
+tensors. You will see the ways to create one, the five attributes to check first (shape, dtype,
+device, ndim, numel), how dtypes convert, how tensors share memory with NumPy, how to move them
+to an accelerator, how to index them. Each step prints code and result, like a Python prompt.
 
 Run it:   uv run starter_kit/15_pytorch_ml/01_tensor_basics.py
 Try:      uv run starter_kit/15_pytorch_ml/01_tensor_basics.py --seed 1
@@ -39,10 +38,7 @@ console = Console()
 
 
 def resolve_device(requested: str) -> torch.device:
-    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU.
-
-    Asking for a device that is not there is a usage error: one line on stderr, exit status 2.
-    """
+    """'auto' -> the accelerator (cuda, mps, xpu, ...) else the CPU; one not there: exit 2."""
     accelerator = torch.accelerator.current_accelerator(check_available=True)  # None on CPU-only
     available = ["cpu"] + ([accelerator.type] if accelerator is not None else [])
     if requested == "auto":
@@ -62,11 +58,12 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # seeds the CPU and every accelerator
 
 
-def show(code: str, value: object) -> None:
-    """Print a line of code and what it returns, the way a Python prompt would."""
+def show(code: str, value: object = None) -> None:
+    """Print a line of code and what it returns (if not None), the way a Python prompt would."""
     console.print(f">>> {code}", style="bold cyan", markup=False, highlight=False)
-    # markup=False: a tensor's repr is full of [brackets] that rich would read as style tags.
-    console.print(repr(value), markup=False)
+    if value is not None:
+        # markup=False: a tensor's repr is full of [brackets] that rich would read as style tags.
+        console.print(repr(value), markup=False)
 
 
 # %% 1. Creating tensors
@@ -120,20 +117,21 @@ def dtypes_and_conversion() -> None:
     show("measurements.to(torch.int64)", measurements.to(torch.int64))
     show("measurements.long()  # same thing, shorter", measurements.long())
     show("measurements.to(torch.float16)", measurements.to(torch.float16))
-    # Type promotion: mixing dtypes gives the wider one, and / always gives a float.
+    # Promotion goes by kind (int < float): a Python float gives float32. / always gives a float.
     counts = torch.tensor([1, 2, 3])
     show("(counts + 0.5).dtype", (counts + 0.5).dtype)
     show("counts / 2", counts / 2)
     show("counts // 2", counts // 2)
     show("counts > 1", counts > 1)  # comparisons give torch.bool
 
-    # Fewer bytes per element = less memory and faster maths, at the cost of precision/range.
+    # Fewer bytes = less memory, faster maths, less precision or range. Mixed precision does most
+    # maths in 16 bits: bf16 keeps float32's range with fewer digits; fp16 overflows above 65504.
     table = Table("dtype", "bytes", f"{NUM_ELEMENTS:,} elements", "typical use")
     uses = {
         torch.float64: "NumPy's default; science",
         torch.float32: "PyTorch's default",
-        torch.bfloat16: "mixed precision on GPUs",
-        torch.float16: "mixed precision",
+        torch.bfloat16: "mixed precision, wide range",
+        torch.float16: "mixed precision, max 65504",
         torch.int64: "indices, class labels",
         torch.uint8: "image pixels 0-255",
         torch.bool: "masks",
@@ -149,19 +147,22 @@ def dtypes_and_conversion() -> None:
 def numpy_interop() -> None:
     console.rule("4. NumPy interop")
     array = np.arange(4.0)  # float64, because that is NumPy's default
-    shared = torch.from_numpy(array)  # same memory, no copy
-    copied = torch.tensor(array)  # its own memory
+    shared = torch.from_numpy(array)
+    copied = torch.tensor(array)
     array[0] = 100.0  # change the NumPy array after the fact...
-    show("array", array)
-    show("torch.from_numpy(array)  # shares memory: sees the 100", shared)
-    show("torch.tensor(array)      # copied: does not", copied)
+    show("array = np.arange(4.0)            # float64: NumPy's default")
+    show("shared = torch.from_numpy(array)  # same memory, no copy")
+    show("copied = torch.tensor(array)      # its own memory")
+    show("array[0] = 100.0")
+    show("shared  # sees the 100", shared)
+    show("copied  # does not", copied)
     # The other way round: .numpy() on a CPU tensor is a view of the same memory too.
     weights = torch.zeros(3)
     weights_view = weights.numpy()
     weights += 1  # in-place, so the memory both of them point at changes
     show("weights_view  # taken before weights += 1", weights_view)
     show("np.shares_memory(weights_view, weights)", np.shares_memory(weights_view, weights))
-    # NumPy gives float64; models want float32. .float() converts, which also means it copies.
+    # NumPy gives float64; models want float32. From float64, .float() converts: that is a copy.
     show("torch.from_numpy(array).float().dtype", torch.from_numpy(array).float().dtype)
 
 
@@ -170,8 +171,9 @@ def moving_between_devices(device: torch.device) -> None:
     console.rule("5. Moving between devices")
     features = torch.arange(6.0).reshape(2, 3)  # (2, 3), created on the CPU
     on_device = features.to(device)  # a copy on the device, or features itself if already there
-    show("features.to(device).device", on_device.device)
-    show("features.to(device) is features", on_device is features)
+    show("on_device = features.to(device)")
+    show("on_device.device", on_device.device)
+    show("on_device is features", on_device is features)
     show("on_device.cpu().device", on_device.cpu().device)  # back to the CPU, e.g. for NumPy
     # Creating on the device directly skips the CPU copy altogether.
     show("torch.zeros(2, 3, device=device).device", torch.zeros(2, 3, device=device).device)
@@ -223,9 +225,7 @@ def main() -> None:
         help="auto picks the accelerator, else cpu",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for torch, numpy and random")
-    parser.add_argument(
-        "--smoke", action="store_true", help="a tiny run for tests (this lesson is already tiny)"
-    )
+    parser.add_argument("--smoke", action="store_true", help="a tiny run (this one already is)")
     args = parser.parse_args()
 
     device = resolve_device(args.device)

@@ -11,11 +11,8 @@
 # ///
 """Lesson 02 - Tensor manipulation: reshape, reorder, join, split, index and copy tensors.
 
-A tensor is one flat block of memory plus a shape and strides. With that picture you will see why
-`view` fails after a transpose while `reshape` does not, add and drop size-1 dimensions (and meet
-the silent broadcasting bug they cause), move dimensions around, join and split tensors, pick
-elements with slices, masks, index lists and gather/scatter, change tensors in place, and learn
-which operations copy data and which share it.
+A tensor is a flat block of memory plus a shape and strides: see why `view` fails after a
+transpose, meet the size-1 broadcasting bug, and learn which operations copy and which share.
 
 Run it:   uv run starter_kit/15_pytorch_ml/02_tensor_manipulation.py
 Try:      uv run starter_kit/15_pytorch_ml/02_tensor_manipulation.py --seed 1
@@ -31,31 +28,27 @@ import numpy as np
 import torch
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 
 # %% Config
 BATCH_SIZE = 4  # predictions and targets in the broadcasting example
-IMAGE_SHAPE = (2, 4, 4, 3)  # (batch, height, width, channels): tiny "images" to reorder
+IMAGE_SHAPE = (2, 4, 5, 3)  # (batch, height, width, channels): height != width, so swaps show
 NUM_CLASSES = 3
 
 console = Console()
 
 
 def resolve_device(requested: str) -> torch.device:
-    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU.
-
-    Asking for a device that is not there is a usage error: one line on stderr, exit status 2.
-    """
+    """'auto' -> the accelerator if there is one, else the CPU; a missing one -> exit status 2."""
     accelerator = torch.accelerator.current_accelerator(check_available=True)  # None on CPU-only
     available = ["cpu"] + ([accelerator.type] if accelerator is not None else [])
     if requested == "auto":
         return torch.device(available[-1])
     if requested not in available:
-        print(
-            f"error: device '{requested}' is not available; available: {', '.join(available)}",
-            file=sys.stderr,
-        )
+        message = f"error: device '{requested}' is not available; available: {', '.join(available)}"
+        print(message, file=sys.stderr)
         raise SystemExit(2)
     return torch.device(requested)
 
@@ -66,7 +59,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # seeds the CPU and every accelerator
 
 
-def values(tensor: torch.Tensor) -> list:
+def as_python(tensor: torch.Tensor) -> list:
     """Plain Python numbers for printing: the same text on every device, floats to 2 places."""
     if tensor.is_floating_point():
         tensor = tensor.detach().double().round(decimals=2)
@@ -75,21 +68,31 @@ def values(tensor: torch.Tensor) -> list:
 
 def shares_memory(tensor: torch.Tensor, other: torch.Tensor) -> bool:
     """True when both are windows onto the same memory, so writing one changes the other."""
+    # Not tensor.data_ptr(): that is the first element's address, which differs for base[1:].
     return tensor.untyped_storage().data_ptr() == other.untyped_storage().data_ptr()
 
 
 def show(expression: str, result: object) -> None:
-    # escape(): rich would otherwise read "[zeros, ones]" as a style tag and hide it.
-    console.print(escape(f"{expression:<43} -> {result}"))
+    """Print `expression -> result`, the result indented on its own line if the two overflow 80."""
+    if isinstance(result, Exception):  # its first sentence, in full: the hints after it are long
+        result = f"{type(result).__name__}: {str(result).split('. ')[0]}"
+    line = f"{expression:<30} -> {result}"
+    if len(line) <= 80:
+        console.print(escape(line))  # escape(): rich would read "[zeros, ones]" as a style tag
+    else:
+        console.print(escape(expression))
+        console.print(Padding(escape(f"-> {result}"), (0, 0, 0, 4)))
 
 
-def layout_table(base_name: str, base: torch.Tensor, derived: dict[str, torch.Tensor]) -> Table:
-    """Shape, strides and memory sharing of tensors derived from `base`, one row each."""
+def layout_table(rows: dict[str, torch.Tensor], base_name: str) -> Table:
+    """Shape, strides and memory sharing (with rows[base_name]) of each tensor, one row each."""
     table = Table("expression", "shape", "stride", "contiguous", f"same memory as {base_name}")
-    for expression, tensor in {base_name: base, **derived}.items():
-        is_view = shares_memory(tensor, base)
-        shape, stride, contiguous = tuple(tensor.shape), tensor.stride(), tensor.is_contiguous()
-        table.add_row(expression, str(shape), str(stride), str(contiguous), str(is_view))
+    for column in table.columns[:4]:
+        column.no_wrap = True  # only the last header may wrap, so the rest fit 80 columns
+    for expression, tensor in rows.items():
+        is_view = shares_memory(tensor, rows[base_name])
+        cells = (tuple(tensor.shape), tensor.stride(), tensor.is_contiguous(), is_view)
+        table.add_row(expression, *map(str, cells))
     return table
 
 
@@ -100,19 +103,24 @@ def view_vs_reshape(device: torch.device) -> None:
     numbers = torch.arange(12, device=device)  # (12,)
     grid = numbers.view(3, 4)  # (3, 4): the same memory read in rows of 4, nothing copied
     flipped = grid.t()  # (4, 3): a transpose only swaps the strides; no element moves
-    derived = {"grid = numbers.view(3, 4)": grid, "grid.view(2, -1)": grid.view(2, -1)}
-    console.print(layout_table("numbers", numbers, derived | {"grid.t()": flipped}))
+    rows = {
+        "numbers": numbers,
+        "grid = numbers.view(3, 4)": grid,
+        "grid.view(2, -1)": grid.view(2, -1),
+        "grid.t()": flipped,
+    }
+    console.print(layout_table(rows, "numbers"))
 
     # view never copies, so it can only regroup elements that already sit in order in memory.
     # Reading grid.t() row by row jumps around memory (0, 4, 8, 1, ...), so view has to refuse.
     try:
         flipped.view(2, -1)
     except RuntimeError as error:
-        show("grid.t().view(2, -1)", f"RuntimeError: {str(error).split(' with')[0]} ...")
+        show("grid.t().view(2, -1)", error)
     fixed = flipped.reshape(2, -1)  # a view when it can be, a copy when it must (here: a copy)
     explicit = flipped.contiguous().view(2, -1)  # the same copy, spelled out
-    show("grid.t().reshape(2, -1)", values(fixed))
-    show("grid.t().contiguous().view(2, -1)", values(explicit))
+    show("grid.t().reshape(2, -1)", as_python(fixed))
+    show("grid.t().contiguous().view(2, -1)", as_python(explicit))
     show("the reshaped copy shares grid's memory", shares_memory(fixed, grid))
 
 
@@ -132,26 +140,26 @@ def squeeze_and_unsqueeze(device: torch.device) -> None:
     wrong = predictions - targets  # broadcasts to (4, 4): every prediction minus every target
     right = predictions.squeeze(1) - targets  # (4,): prediction i minus target i
     show("(predictions - targets).shape", f"{tuple(wrong.shape)}, MSE {wrong.pow(2).mean():.4f}")
-    show(
-        "(predictions.squeeze(1) - targets).shape",
-        f"{tuple(right.shape)}, MSE {right.pow(2).mean():.4f}",
-    )
+    squeezed = f"{tuple(right.shape)}, MSE {right.pow(2).mean():.4f}"
+    show("(predictions.squeeze(1) - targets).shape", squeezed)
 
 
 # %% 3. permute, transpose and flatten
 def permute_transpose_flatten(device: torch.device) -> None:
     console.rule("3. permute, transpose and flatten")
-    # Image files store pixels as (batch, height, width, channels); conv layers want channels first.
-    images = torch.arange(math.prod(IMAGE_SHAPE), device=device).view(IMAGE_SHAPE)  # (2, 4, 4, 3)
+    # Image libraries (PIL, NumPy) give (height, width, channels); conv layers want channels first.
+    images = torch.arange(math.prod(IMAGE_SHAPE), device=device).view(IMAGE_SHAPE)  # (2, 4, 5, 3)
     channels_first = images.permute(0, 3, 1, 2)  # (batch, channels, height, width)
-    derived = {
+    show("channels_first = images.permute(0, 3, 1, 2)", tuple(channels_first.shape))
+    rows = {
+        "images": images,
         "channels_first": channels_first,
-        "images.transpose(1, 2)": images.transpose(1, 2),  # swaps exactly two dimensions
+        "images.transpose(1, 2)": images.transpose(1, 2),  # swaps height and width only
         "images.flatten(1)": images.flatten(1),  # (batch, height*width*channels)
-        "channels_first.flatten(1)": channels_first.flatten(1),  # not contiguous: a copy
     }
-    show("channels_first = images.permute(0, 3, 1, 2)", "(batch, channels, height, width)")
-    console.print(layout_table("images", images, derived))
+    console.print(layout_table(rows, "images"))
+    flat_copy = channels_first.flatten(1)  # channels_first is not contiguous: flatten must copy
+    show("channels_first.flatten(1) shares memory", shares_memory(flat_copy, images))
     # The same pixel (image 0, row 1, column 2, channel 0) under both layouts:
     show("images[0, 1, 2, 0]", images[0, 1, 2, 0].item())
     show("channels_first[0, 0, 1, 2]", channels_first[0, 0, 1, 2].item())
@@ -169,9 +177,9 @@ def join_and_split(device: torch.device) -> None:
     show("torch.stack([zeros, ones], dim=2).shape", tuple(torch.stack([zeros, ones], dim=2).shape))
 
     sequence = torch.arange(10, device=device)  # (10,)
-    show("sequence.split(3)  (pieces of 3)", [values(part) for part in sequence.split(3)])
-    show("sequence.chunk(3)  (3 pieces)", [values(part) for part in sequence.chunk(3)])
-    show("sequence.split([7, 3])  (exact sizes)", [values(part) for part in sequence.split([7, 3])])
+    show("sequence.split(3)", [as_python(part) for part in sequence.split(3)])  # pieces of 3
+    show("sequence.chunk(3)", [as_python(part) for part in sequence.chunk(3)])  # 3 pieces
+    show("sequence.split([7, 3])", [as_python(part) for part in sequence.split([7, 3])])
 
 
 # %% 5. Slicing, masks and fancy indexing
@@ -189,32 +197,30 @@ def indexing(device: torch.device) -> None:
     }
     table = Table("expression", "result", "same memory as grid")
     for expression, selected in selections.items():
-        table.add_row(escape(expression), str(values(selected)), str(shares_memory(selected, grid)))
+        sharing = shares_memory(selected, grid)
+        table.add_row(escape(expression), str(as_python(selected)), str(sharing))
     console.print(table)  # slices are views; masks and index lists build new tensors
     # To replace the masked elements instead of picking them out, keep the shape:
-    show("grid.masked_fill(grid % 3 == 0, 0)", values(grid.masked_fill(mask, 0)))  # (3, 4)
+    show("grid.masked_fill(grid % 3 == 0, 0)", as_python(grid.masked_fill(mask, 0)))  # (3, 4)
 
 
 # %% 6. gather and scatter
 def gather_and_scatter(device: torch.device) -> None:
     console.rule("6. gather and scatter")
-    logits = torch.tensor(
-        [[2.0, 0.5, -1.0], [0.1, 0.2, 3.0], [1.0, 2.5, 0.0], [0.3, -0.4, 1.5]], device=device
-    )  # (batch=4, classes=3)
+    scores = [[2.0, 0.5, -1.0], [0.1, 0.2, 3.0], [1.0, 2.5, 0.0], [0.3, -0.4, 1.5]]
+    logits = torch.tensor(scores, device=device)  # (batch=4, classes=3): raw, unnormalised scores
     labels = torch.tensor([0, 2, 1, 2], device=device)  # (4,): the true class of each row
     index = labels.unsqueeze(1)  # (4, 1): gather and scatter want as many dims as logits
     # gather: out[i][0] = logits[i][index[i][0]], each row's score for its own true class.
-    show("logits.gather(1, index).squeeze(1)", values(logits.gather(1, index).squeeze(1)))
-    show("logits[torch.arange(4), labels]", values(logits[torch.arange(4, device=device), labels]))
+    show("logits.gather(1, index).squeeze(1)", as_python(logits.gather(1, index).squeeze(1)))
+    show("logits[arange(4), labels]", as_python(logits[torch.arange(4, device=device), labels]))
     # scatter is the reverse, out[i][index[i][0]] = value: here it builds one-hot targets.
     one_hot = torch.zeros(4, NUM_CLASSES, dtype=torch.long, device=device).scatter_(1, index, 1)
-    show("zeros(4, 3).scatter_(1, index, 1)", values(one_hot))
+    show("zeros(4, 3).scatter_(1, index, 1)", as_python(one_hot))
     # scatter_add_ adds into the slots instead of overwriting: how many examples per class.
     counts = torch.zeros(NUM_CLASSES, dtype=torch.long, device=device)
-    show(
-        "zeros(3).scatter_add_(0, labels, ones)",
-        values(counts.scatter_add_(0, labels, torch.ones_like(labels))),
-    )
+    counts.scatter_add_(0, labels, torch.ones_like(labels))
+    show("zeros(3).scatter_add_(0, labels, ones)", as_python(counts))
 
 
 # %% 7. In-place operations
@@ -223,7 +229,7 @@ def in_place(device: torch.device) -> None:
     counter = torch.zeros(3, device=device)
     returned = counter.add_(1)  # the trailing _ means "change this tensor"; it returns it too
     counter += 1  # += is in place as well; counter = counter + 1 would make a new tensor
-    show("counter after add_(1) and += 1", values(counter))
+    show("counter after add_(1) and += 1", as_python(counter))
     show("counter.add_(1) is counter", returned is counter)
 
     # Autograd refuses to let a leaf that needs gradients change behind its back ...
@@ -231,20 +237,17 @@ def in_place(device: torch.device) -> None:
     try:
         weights.mul_(2)
     except RuntimeError as error:
-        show("weights.mul_(2)", f"RuntimeError: {str(error).split(' is being')[0]} ...")
+        show("weights.mul_(2)", error)
     with torch.no_grad():  # ... unless you say so: this is how optimizer.step() updates weights
         weights.mul_(2)
-    show("weights.mul_(2) inside torch.no_grad()", values(weights))
+    show("weights.mul_(2) inside torch.no_grad()", as_python(weights))
     # ... and notices when you overwrite a value that backward() still needs.
     exponentials = weights.exp()  # exp saves its output: the derivative of exp(w) is exp(w)
     exponentials.add_(1)
     try:
         exponentials.sum().backward()
     except RuntimeError as error:
-        show(
-            "w.exp().add_(1), then backward()",
-            f"RuntimeError: {str(error).split(' needed')[0]} ...",
-        )
+        show("w.exp().add_(1), then backward()", error)
 
 
 # %% 8. clone, detach and shared memory
@@ -255,19 +258,20 @@ def clone_and_detach(device: torch.device) -> None:
     copy = base.clone()  # new memory holding the same numbers
     window[0] = 100
     copy[0] = -1
-    show("base, after writing window and copy", values(base))
+    show("base, after writing window and copy", as_python(base))
 
     weights = torch.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
     table = Table("expression", "shares memory", "requires_grad", "use it for")
+    table.columns[0].no_wrap = True
     rows = {
-        "weights[1:]": (weights[1:], "part of a tensor; gradients flow back"),
-        "weights.clone()": (weights.clone(), "a copy that gradients flow through"),
-        "weights.detach()": (weights.detach(), "the values without autograd, no copy"),
-        "weights.detach().clone()": (weights.detach().clone(), "a safe snapshot, e.g. to log"),
+        "weights[1:]": (weights[1:], "a part; gradients flow back"),
+        "weights.clone()": (weights.clone(), "a copy gradients flow through"),
+        "weights.detach()": (weights.detach(), "the values, no autograd"),
+        "weights.detach().clone()": (weights.detach().clone(), "a snapshot, e.g. to log"),
     }
     for expression, (tensor, use) in rows.items():
-        sharing = shares_memory(tensor, weights)
-        table.add_row(expression, str(sharing), str(tensor.requires_grad), use)
+        sharing, tracked = shares_memory(tensor, weights), tensor.requires_grad
+        table.add_row(expression, str(sharing), str(tracked), use)
     console.print(table)
 
 
@@ -277,23 +281,18 @@ def main() -> None:
         description="Lesson 02: reshape, reorder, join, split, index and copy tensors.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    devices = ["auto", "cpu", "cuda", "mps", "xpu"]
     parser.add_argument(
-        "--device",
-        choices=["auto", "cpu", "cuda", "mps", "xpu"],
-        default="auto",
-        help="auto = the accelerator if there is one, else cpu",
+        "--device", choices=devices, default="auto", help="auto: accelerator or cpu"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for torch, numpy and random")
-    parser.add_argument(
-        "--smoke", action="store_true", help="a tiny run for tests (this lesson is already tiny)"
-    )
+    parser.add_argument("--smoke", action="store_true", help="a tiny run (this one already is)")
     args = parser.parse_args()
 
     device = resolve_device(args.device)
     seed_everything(args.seed)
-    console.print(
-        f"[bold]Lesson 02[/] - PyTorch {torch.__version__} - device {device} - seed {args.seed}"
-    )
+    banner = f"PyTorch {torch.__version__} - device {device} - seed {args.seed}"
+    console.print(f"[bold]Lesson 02[/] - {banner}")
 
     view_vs_reshape(device)
     squeeze_and_unsqueeze(device)

@@ -1,0 +1,448 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = [
+#     "torch>=2.15",
+#     "numpy>=2.0",
+#     "rich>=14",
+# ]
+#
+# [tool.uv]
+# exclude-newer = "2026-11-01T00:00:00Z"
+# ///
+"""Lesson 04 - Autograd and training loops: where gradients come from, and how to use them.
+
+You will watch autograd compute dy/dx for y = x ** 2, look at the graph it records, see why
+gradients add up (and so why every loop calls zero_grad), switch autograd off three ways, check
+a gradient against pencil-and-paper maths and finite differences, fit a line by hand and then
+with nn.Linear + torch.optim.SGD, and finally write the full training loop: Dataset, DataLoader,
+train/validation/test split, early stopping, best weights, a progress bar and a loss curve.
+
+Run it:   uv run starter_kit/15_pytorch_ml/04_training.py
+Try:      uv run starter_kit/15_pytorch_ml/04_training.py --lr 0.01 --epochs 300
+Guide:    learning/04_training.md
+"""
+
+import argparse
+import copy
+import json
+import math
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.tree import Tree
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, random_split
+
+# %% Config
+LINE_SAMPLES = 100  # points for the line fit (sections 4-6)
+LINE_STEPS = 100  # full-batch gradient-descent steps for the line
+LINE_LR = 0.1
+NUM_SAMPLES = 1000  # wind-turbine readings for the full training loop (section 7)
+SMOKE_SAMPLES = 200
+SPLIT = (0.7, 0.15, 0.15)  # train / validation / test
+HIDDEN_SIZE = 32
+EPOCHS = 100
+SMOKE_EPOCHS = 2
+BATCH_SIZE = 64
+LEARNING_RATE = 0.1  # SGD with momentum 0.9
+PATIENCE = 10  # stop after this many epochs without a better validation loss
+CURVE_WIDTH = 60  # characters in the terminal loss curve
+
+console = Console()
+
+
+def resolve_device(requested: str) -> torch.device:
+    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU.
+
+    Asking for a device that is not there is a usage error: one line on stderr, exit status 2.
+    """
+    accelerator = torch.accelerator.current_accelerator(check_available=True)  # None on CPU-only
+    available = ["cpu"] + ([accelerator.type] if accelerator is not None else [])
+    if requested == "auto":
+        return torch.device(available[-1])
+    if requested not in available:
+        print(
+            f"error: device '{requested}' is not available; available: {', '.join(available)}",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return torch.device(requested)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds the CPU and every accelerator
+
+
+# %% 1. Autograd basics
+def autograd_basics() -> None:
+    console.rule("1. Autograd basics")
+    x = torch.tensor([2.0], requires_grad=True)  # a leaf tensor: autograd fills in x.grad
+    y = x**2  # autograd records how y was made, so it can run the chain rule backwards
+    y.backward()  # computes dy/dx = 2x and stores it in x.grad
+    console.print(f"x = {x.tolist()}, y = x ** 2 = {y.tolist()}, x.grad = {x.grad}  (2x = 4)")
+
+    # The graph: every result points at the function that made it, which points at its inputs.
+    a = torch.tensor(3.0, requires_grad=True)
+    b = torch.tensor(4.0, requires_grad=True)
+    loss = (a * b + a) ** 2
+    names = {id(a): "a", id(b): "b"}
+    tree = Tree(
+        f"loss = (a * b + a) ** 2 = {loss.item():.0f}, made by {type(loss.grad_fn).__name__}"
+    )
+    add_graph_nodes(tree, loss.grad_fn, names)
+    console.print(tree)
+    loss.backward()  # d/da = 2(ab + a)(b + 1) = 150, d/db = 2(ab + a)a = 90
+    console.print(f"a.grad = {a.grad.item():.0f}, b.grad = {b.grad.item():.0f}")
+
+
+def add_graph_nodes(tree: Tree, grad_fn, names: dict[int, str]) -> None:
+    """Walk backwards from a result to the leaves; AccumulateGrad is where .grad gets written."""
+    for next_fn, _ in grad_fn.next_functions:
+        if next_fn is None:  # an input that needs no gradient (a constant)
+            continue
+        if hasattr(next_fn, "variable"):
+            tree.add(f"AccumulateGrad -> {names[id(next_fn.variable)]}.grad")
+        else:
+            add_graph_nodes(tree.add(type(next_fn).__name__), next_fn, names)
+
+
+# %% 2. Non-scalar outputs and accumulation
+def nonscalar_and_accumulation() -> None:
+    console.rule("2. Non-scalar outputs and accumulation")
+    v = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    squares = v**2  # (3,) - a vector, not a single number
+    try:
+        squares.backward()
+    except RuntimeError as error:
+        console.print(f"squares.backward() -> RuntimeError: {error}")
+    # 'gradient' weights each output: backward computes d(sum(gradient * squares))/dv.
+    squares.backward(gradient=torch.ones_like(squares))
+    console.print(f"backward(gradient=ones) -> v.grad = {v.grad}  (same as squares.sum())")
+    # A second backward ADDS to v.grad. Handy for summing several losses, a trap in a loop.
+    (v**2).sum().backward()
+    console.print(f"a second backward()     -> v.grad = {v.grad}  (added, not replaced)")
+    v.grad = None  # what optimizer.zero_grad() does for every parameter
+    console.print(f"after v.grad = None     -> v.grad = {v.grad}")
+
+
+# %% 3. Switching autograd off
+def switching_autograd_off() -> None:
+    console.rule("3. Switching autograd off")
+    weight = torch.tensor([1.0, 2.0], requires_grad=True)
+    tracked = weight * 2
+    with torch.no_grad():  # no graph is recorded: cheaper, and safe for in-place updates
+        untracked = weight * 2
+    with torch.inference_mode():  # like no_grad, faster still, but the result can never
+        inference = weight * 2  # take part in autograd later
+    detached = tracked.detach()  # same memory as 'tracked', cut out of the graph
+    table = Table("expression", "requires_grad", "grad_fn", "use it for")
+    for label, tensor, use in [
+        ("weight * 2", tracked, "training"),
+        ("under no_grad()", untracked, "parameter updates, evaluation"),
+        ("under inference_mode()", inference, "pure inference, serving"),
+        ("tracked.detach()", detached, "logging, plotting, .numpy()"),
+    ]:
+        grad_fn_name = type(tensor.grad_fn).__name__ if tensor.grad_fn else "None"
+        table.add_row(label, str(tensor.requires_grad), grad_fn_name, use)
+    console.print(table)
+    try:
+        (inference * weight).sum().backward()
+    except RuntimeError as error:
+        console.print(f"inference tensor in a graph -> RuntimeError: {str(error).split('.')[0]}")
+
+
+# %% 4. Checking gradients
+def make_line_data(num_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noisy points around y = 3x + 2, the line sections 4-6 try to recover."""
+    x = torch.rand(num_samples, 1) * 4 - 2  # (num_samples, 1), uniform in [-2, 2]
+    y = 3 * x + 2 + 0.5 * torch.randn(num_samples, 1)  # (num_samples, 1)
+    return x, y
+
+
+def line_gradients_by_hand(x, y, w, b) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pencil and paper: loss = mean((w*x + b - y)^2), so
+    dloss/dw = mean(2 * error * x) and dloss/db = mean(2 * error)."""
+    error = w * x + b - y  # (num_samples, 1)
+    return (2 * error * x).mean(), (2 * error).mean()
+
+
+def checking_gradients(x: torch.Tensor, y: torch.Tensor) -> None:
+    console.rule("4. Checking gradients")
+    w = torch.tensor(0.5, requires_grad=True)
+    b = torch.tensor(-1.0, requires_grad=True)
+    ((w * x + b - y) ** 2).mean().backward()
+    dw, db = line_gradients_by_hand(x, y, w.detach(), b.detach())
+    table = Table("gradient", "by hand", "autograd")
+    table.add_row("dloss/dw", f"{dw:.5f}", f"{w.grad:.5f}")
+    table.add_row("dloss/db", f"{db:.5f}", f"{b.grad:.5f}")
+    console.print(table)
+    agree = torch.allclose(dw, w.grad) and torch.allclose(db, b.grad)
+    console.print(f"torch.allclose(by hand, autograd): {agree}")
+    # gradcheck nudges each input by a tiny eps and compares (f(x+eps) - f(x-eps)) / 2eps
+    # with autograd. It needs float64: in float32 the rounding error swamps the nudge.
+    inputs = (torch.tensor(0.5, dtype=torch.float64, requires_grad=True), x.double(), y.double())
+    passed = torch.autograd.gradcheck(lambda w, x, y: ((w * x - y) ** 2).mean(), inputs)
+    console.print(f"torch.autograd.gradcheck (finite differences): {passed}")
+
+
+# %% 5. Gradient descent by hand
+def fit_line_by_hand(x, y, lr: float, steps: int) -> tuple[float, float, list[float]]:
+    w = torch.zeros((), requires_grad=True)  # start from w = 0, b = 0
+    b = torch.zeros((), requires_grad=True)
+    losses = []
+    for _ in range(steps):
+        loss = ((w * x + b - y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():  # the update itself must not become part of the graph
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad, b.grad = None, None  # or the next backward adds onto these
+        losses.append(loss.item())
+    return w.item(), b.item(), losses
+
+
+def gradient_descent_by_hand(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    console.rule("5. Gradient descent by hand")
+    w, b, losses = fit_line_by_hand(x, y, LINE_LR, LINE_STEPS)
+    table = Table("step", "loss")
+    for step in [0, 1, 2, 5, 10, 20, 50, LINE_STEPS - 1]:
+        table.add_row(str(step), f"{losses[step]:.4f}")
+    console.print(table)
+    console.print(f"learned y = {w:.4f} x + {b:.4f}   (the data came from y = 3x + 2 + noise)")
+    return w, b
+
+
+# %% 6. The same fit with nn.Linear and SGD
+def fit_line_with_optim(x, y, lr: float, steps: int) -> nn.Linear:
+    model = nn.Linear(1, 1)  # holds w (weight, shape (1, 1)) and b (bias, shape (1,))
+    nn.init.zeros_(model.weight)  # the same start as section 5
+    nn.init.zeros_(model.bias)
+    loss_fn = nn.MSELoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)  # forward: (num_samples, 1) predictions -> one number
+        optimizer.zero_grad()  # clear last step's gradients
+        loss.backward()  # fill .grad of every parameter
+        optimizer.step()  # p -= lr * p.grad, under no_grad, for every parameter
+    return model
+
+
+def same_fit_with_optim(x: torch.Tensor, y: torch.Tensor, w_by_hand: float, b_by_hand: float):
+    console.rule("6. The same fit with nn.Linear and SGD")
+    model = fit_line_with_optim(x, y, LINE_LR, LINE_STEPS)
+    table = Table("", "w", "b")
+    table.add_row("by hand", f"{w_by_hand:.4f}", f"{b_by_hand:.4f}")
+    table.add_row("nn.Linear + SGD", f"{model.weight.item():.4f}", f"{model.bias.item():.4f}")
+    console.print(table)
+
+
+# %% 7. The full training loop
+class PowerCurveDataset(Dataset):
+    """Made-up readings from a 2 MW wind turbine: wind speed (m/s) -> power (MW).
+
+    No power below 3 m/s, a cubic rise up to 12 m/s, then flat at 2 MW: a curve a straight line
+    cannot fit, so the model needs hidden units. A Dataset only answers len() and [index].
+    """
+
+    def __init__(self, num_samples: int, generator: torch.Generator):
+        speed = torch.rand(num_samples, 1, generator=generator) * 25  # (num_samples, 1)
+        rise = (speed**3 - 3.0**3) / (12.0**3 - 3.0**3)
+        power = 2.0 * rise.clamp(0, 1) + 0.05 * torch.randn(num_samples, 1, generator=generator)
+        self.features = (speed - 12.5) / 12.5  # scaled to [-1, 1]: SGD likes small inputs
+        self.targets = power  # (num_samples, 1)
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.features[index], self.targets[index]  # (1,), (1,)
+
+
+def make_model() -> nn.Module:
+    return nn.Sequential(
+        nn.Linear(1, HIDDEN_SIZE), nn.Tanh(), nn.Linear(HIDDEN_SIZE, HIDDEN_SIZE), nn.Tanh(),
+        nn.Linear(HIDDEN_SIZE, 1),
+    )  # fmt: skip
+
+
+def evaluate(model: nn.Module, loader: DataLoader, device: torch.device) -> float:
+    """Mean squared error over a whole loader, without building any graph."""
+    model.eval()  # dropout / batch-norm layers switch to their inference behaviour
+    total_loss = torch.zeros((), device=device)
+    with torch.inference_mode():
+        for features, targets in loader:
+            predictions = model(features.to(device))  # (batch, 1)
+            total_loss += nn.functional.mse_loss(predictions, targets.to(device), reduction="sum")
+    return total_loss.item() / len(loader.dataset)
+
+
+def train(model, train_loader, val_loader, device, epochs: int, lr: float, patience: int) -> dict:
+    """Train with SGD, validate every epoch, stop early, and restore the best weights."""
+    loss_fn = nn.MSELoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    history = {"train_loss": [], "val_loss": []}
+    # Epoch 0 is the untrained model: if no epoch beats it (say the loss blew up to nan because
+    # the learning rate was too large), we hand back the starting weights, not garbage.
+    best_val_loss, best_epoch = evaluate(model, val_loader, device), 0
+    best_state = copy.deepcopy(model.state_dict())
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=console) as progress:  # plain text, drawn once, when piped
+        task = progress.add_task("training", total=epochs)
+        for epoch in range(1, epochs + 1):
+            model.train()
+            total_loss = torch.zeros((), device=device)
+            for features, targets in train_loader:  # (batch, 1), (batch, 1)
+                features, targets = features.to(device), targets.to(device)
+                predictions = model(features)  # forward
+                loss = loss_fn(predictions, targets)  # loss
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                # detach: keep the number, not the graph; no .item() so a GPU never waits here
+                total_loss += loss.detach() * len(features)
+            history["train_loss"].append(total_loss.item() / len(train_loader.dataset))
+            history["val_loss"].append(evaluate(model, val_loader, device))
+            if history["val_loss"][-1] < best_val_loss:
+                best_val_loss, best_epoch = history["val_loss"][-1], epoch
+                # a copy: state_dict() holds the live tensors, which the next step would change
+                best_state = copy.deepcopy(model.state_dict())
+            progress.update(task, advance=1, description=f"val loss {history['val_loss'][-1]:.4f}")
+            if epoch - best_epoch >= patience:
+                break
+    model.load_state_dict(best_state)
+    return {**history, "best_epoch": best_epoch, "best_val_loss": best_val_loss}
+
+
+def sparkline(values: list[float], low: float, high: float, width: int) -> str:
+    """One block character per value, on a log scale (losses shrink by orders of magnitude).
+    A loss that blew up to nan or inf shows as 'x'."""
+    blocks = "▁▂▃▄▅▆▇█"
+    num_chars = min(width, len(values))  # long runs are sampled down to 'width' characters
+    picks = [values[i * len(values) // num_chars] for i in range(num_chars)]
+    span = math.log(high / low) or 1.0
+    return "".join(
+        blocks[round(math.log(v / low) / span * (len(blocks) - 1))] if math.isfinite(v) else "x"
+        for v in picks
+    )
+
+
+def full_training_loop(device, num_samples, epochs, batch_size, lr, seed) -> dict:
+    console.rule("7. The full training loop")
+    generator = torch.Generator().manual_seed(seed)  # one generator: data, split, shuffling
+    dataset = PowerCurveDataset(num_samples, generator)
+    train_set, val_set, test_set = random_split(dataset, SPLIT, generator=generator)
+    # shuffle the training set every epoch (seeded, so reruns match); keep evaluation in order
+    train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=generator)
+    val_loader = DataLoader(val_set, batch_size=256)
+    test_loader = DataLoader(test_set, batch_size=256)
+    console.print(
+        f"{len(dataset)} readings -> train {len(train_set)} / validation {len(val_set)} / "
+        f"test {len(test_set)}; {len(train_loader)} batches of up to {batch_size} per epoch"
+    )
+    model = make_model().to(device)
+    start = time.perf_counter()
+    result = train(model, train_loader, val_loader, device, epochs, lr, PATIENCE)
+    train_seconds = time.perf_counter() - start
+    epochs_run = len(result["val_loss"])
+
+    finite = [v for v in result["train_loss"] + result["val_loss"] if math.isfinite(v)] or [1.0]
+    low, high = min(finite), max(finite)
+    console.print(f"loss curve, log scale from {high:.3g} (top) to {low:.3g} (bottom):")
+    console.print(f"  train {sparkline(result['train_loss'], low, high, CURVE_WIDTH)}")
+    console.print(f"  val   {sparkline(result['val_loss'], low, high, CURVE_WIDTH)}")
+
+    if result["best_epoch"] == 0:
+        console.print("No epoch beat the untrained model: the loss blew up. Try a smaller --lr.")
+    stop = "stopped early" if epochs_run < epochs else "ran every epoch"
+    test_loss = evaluate(model, test_loader, device)  # the best weights, on unseen data
+    mean_power = dataset.targets[train_set.indices].mean()  # the best constant guess
+    baseline = ((dataset.targets[test_set.indices] - mean_power) ** 2).mean().item()
+    table = Table("metric", "value")
+    table.add_row("epochs run", f"{epochs_run} of {epochs} ({stop})")
+    table.add_row("best epoch (weights kept)", str(result["best_epoch"]))
+    table.add_row("best validation MSE", f"{result['best_val_loss']:.4f}")
+    table.add_row("test MSE", f"{test_loss:.4f}")
+    table.add_row("test MSE of always guessing the mean", f"{baseline:.4f}")
+    table.add_row("training time", f"{train_seconds:.2f} s")
+    console.print(table)
+    return {
+        "val_loss": result["best_val_loss"],
+        "test_loss": test_loss,
+        "baseline_test_loss": baseline,
+        "best_epoch": result["best_epoch"],
+        "epochs": epochs_run,
+        "train_seconds": train_seconds,
+    }
+
+
+# %% main
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description="Lesson 04: autograd, gradient descent by hand, and the full training loop.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps", "xpu"],
+        default="auto",
+        help="where tensors live; auto = the available accelerator, else cpu",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for torch, numpy and random")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run for tests")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help="most passes over the data")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="samples per step")
+    parser.add_argument("--lr", type=float, default=LEARNING_RATE, help="SGD's learning rate")
+    parser.add_argument(
+        "--metrics-json", metavar="PATH", help="write the final metrics here as JSON"
+    )
+    args = parser.parse_args()
+
+    device = resolve_device(args.device)
+    seed_everything(args.seed)
+    # Our tensors are tiny: handing each op to a pool of CPU threads costs more than the maths,
+    # and on a busy machine it can make every step many times slower.
+    torch.set_num_threads(1)
+    epochs = min(args.epochs, SMOKE_EPOCHS) if args.smoke else args.epochs
+    num_samples = SMOKE_SAMPLES if args.smoke else NUM_SAMPLES
+    console.print(
+        f"[bold]Lesson 04[/] - PyTorch {torch.__version__} - device {device} - seed {args.seed}"
+    )
+
+    autograd_basics()
+    nonscalar_and_accumulation()
+    switching_autograd_off()
+    line_x, line_y = make_line_data(LINE_SAMPLES)
+    checking_gradients(line_x, line_y)
+    w, b = gradient_descent_by_hand(line_x, line_y)
+    same_fit_with_optim(line_x, line_y, w, b)
+    metrics = full_training_loop(device, num_samples, epochs, args.batch_size, args.lr, args.seed)
+
+    console.print(
+        Panel(
+            "backward() fills .grad with d(loss)/d(parameter); gradients add up, so clear them "
+            "every step. Training is forward -> loss -> zero_grad -> backward -> step, with "
+            "validation each epoch deciding when to stop and which weights to keep.",
+            title="What you just learned",
+        )
+    )
+    if args.metrics_json:
+        with open(args.metrics_json, "w", encoding="utf-8") as file:
+            json.dump(metrics, file, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,463 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = [
+#     "torch>=2.15",
+#     "numpy>=2.0",
+#     "rich>=14",
+# ]
+#
+# [tool.uv]
+# exclude-newer = "2026-11-01T00:00:00Z"
+# ///
+"""Lesson 05 - Neural-network building blocks: modules, layers, activations, losses, optimizers.
+
+You will write a model as an nn.Module and look inside it (parameters, state_dict, submodules),
+push real tensors through the common layers and read their shapes, compare activation functions
+and loss functions on the same numbers, see why weight initialisation matters, and race SGD,
+Adam and AdamW (plus a learning-rate schedule) from the same starting weights.
+
+Run it:   uv run starter_kit/15_pytorch_ml/05_neural_networks.py
+Try:      uv run starter_kit/15_pytorch_ml/05_neural_networks.py --lr 0.005 --epochs 300
+Guide:    learning/05_neural_networks.md
+"""
+
+import argparse
+import copy
+import json
+import math
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from torch import nn
+from torch.optim.lr_scheduler import CosineAnnealingLR
+
+# %% Config
+BATCH = 4  # samples in every layer demo
+SEQ_LEN = 7  # tokens per sequence for nn.Embedding and nn.LSTM
+VOCAB_SIZE = 100
+EMBED_DIM = 16
+LSTM_HIDDEN = 32
+IMAGE_SIZE = 28  # a 28x28 RGB image for nn.Conv2d
+INIT_DEPTH = 10  # layers in the weight-initialisation experiment
+INIT_WIDTH = 64
+NUM_POINTS = 256  # (x, sin(3x)) pairs for the optimizer race
+MLP_HIDDEN = 32
+EPOCHS = 100
+SMOKE_EPOCHS = 10
+BATCH_SIZE = 64
+LOSS_THRESHOLD = 0.01  # "steps to threshold" = first step whose full-data MSE is below this
+# The four runs of the optimizer race and their learning rates (--lr replaces them all).
+DEFAULT_LRS = {"SGD + momentum": 0.1, "Adam": 0.02, "AdamW": 0.02, "AdamW + cosine": 0.02}
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+console = Console()
+
+
+def resolve_device(requested: str) -> torch.device:
+    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU.
+
+    Asking for a device that is not there is a usage error: one line on stderr, exit status 2.
+    """
+    accelerator = torch.accelerator.current_accelerator(check_available=True)  # None on CPU-only
+    available = ["cpu"] + ([accelerator.type] if accelerator is not None else [])
+    if requested == "auto":
+        return torch.device(available[-1])
+    if requested not in available:
+        print(
+            f"error: device '{requested}' is not available; available: {', '.join(available)}",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return torch.device(requested)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds the CPU and every accelerator
+
+
+def sparkline(values: list[float], low: float, high: float, width: int = 16) -> str:
+    """Losses as a row of block characters on a log scale (they fall by orders of magnitude)."""
+    picks = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
+    span = math.log10(high) - math.log10(low) or 1.0
+    levels = [(math.log10(v) - math.log10(low)) / span for v in picks]
+    return "".join(SPARK_BLOCKS[min(7, max(0, round(level * 7)))] for level in levels)
+
+
+# %% 1. Building a model with nn.Module
+class SimpleNet(nn.Module):
+    """10 features -> 5 hidden units -> 1 output. Layers assigned in __init__ become submodules."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(10, 5)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Linear(5, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Call model(x), never model.forward(x): __call__ also runs hooks around forward.
+        return self.fc2(self.relu(self.fc1(x)))  # (batch, 10) -> (batch, 5) -> (batch, 1)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def build_a_model(device: torch.device) -> None:
+    console.rule("1. Building a model with nn.Module")
+    model = SimpleNet().to(device)
+    console.print(model)
+    output = model(torch.randn(BATCH, 10, device=device))  # (4, 10) -> (4, 1)
+    console.print(f"input (4, 10) -> output {tuple(output.shape)}")
+
+    table = Table("named_parameters()", "shape", "count")
+    for name, param in model.named_parameters():
+        table.add_row(name, str(tuple(param.shape)), str(param.numel()))
+    table.add_row("[bold]total", "", f"[bold]{count_parameters(model)}")
+    console.print(table)
+
+    # state_dict: the name -> tensor mapping you save; a fresh model loads it and becomes a copy.
+    state = model.state_dict()
+    twin = SimpleNet().to(device)
+    twin.load_state_dict(state)
+    probe = torch.randn(2, 10, device=device)
+    console.print(f"state_dict keys: {list(state.keys())}")
+    console.print(
+        f"fresh model after load_state_dict gives the same outputs: "
+        f"{torch.equal(model(probe), twin(probe))}"
+    )
+
+    # nn.Sequential: the same network when forward is just 'one layer after another'.
+    sequential = nn.Sequential(nn.Linear(10, 5), nn.ReLU(), nn.Linear(5, 1))
+    console.print(
+        f"nn.Sequential version: {count_parameters(sequential)} parameters, "
+        f"keys {list(sequential.state_dict().keys())[:2]} ..."
+    )
+    children = [f"{name}: {type(module).__name__}" for name, module in model.named_children()]
+    console.print(f"SimpleNet's submodules: {children}")
+
+
+# %% 2. Layers and their shapes
+def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """How many positions a kernel fits in one spatial dimension."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def layer_shapes(device: torch.device) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
+    """Run each layer once on a real tensor; return rows of (layer, input shape, output shape)."""
+    features = torch.randn(BATCH, 10, device=device)  # (batch, features)
+    images = torch.randn(BATCH, 3, IMAGE_SIZE, IMAGE_SIZE, device=device)  # (batch, C, H, W)
+    tokens = torch.randint(0, VOCAB_SIZE, (BATCH, SEQ_LEN), device=device)  # (batch, seq_len)
+
+    embedded = nn.Embedding(VOCAB_SIZE, EMBED_DIM).to(device)(tokens)  # (4, 7, 16)
+    lstm = nn.LSTM(EMBED_DIM, LSTM_HIDDEN, batch_first=True).to(device)
+    # batch_first applies to the sequence output only: h_n and c_n stay (layers, batch, hidden).
+    lstm_output, (hidden_state, cell_state) = lstm(embedded)
+    same_conv = nn.Conv2d(3, 8, kernel_size=3, padding=1).to(device)
+    strided_conv = nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1).to(device)
+    layers = [
+        ("nn.Linear(10, 5)", features, nn.Linear(10, 5).to(device)(features)),
+        ("nn.Conv2d(3, 8, 3, padding=1)", images, same_conv(images)),
+        ("nn.Conv2d(3, 8, 3, stride=2, padding=1)", images, strided_conv(images)),
+        ("nn.Embedding(100, 16)", tokens, embedded),
+        ("nn.LSTM(16, 32) output", embedded, lstm_output),
+        ("nn.LSTM(16, 32) h_n", embedded, hidden_state),
+        ("nn.LSTM(16, 32) c_n", embedded, cell_state),
+        ("nn.Dropout(0.5)", features, nn.Dropout(0.5)(features)),
+        ("nn.BatchNorm1d(10)", features, nn.BatchNorm1d(10).to(device)(features)),
+        ("nn.LayerNorm(10)", features, nn.LayerNorm(10).to(device)(features)),
+    ]
+    return [(name, tuple(x.shape), tuple(y.shape)) for name, x, y in layers]
+
+
+def dropout_passes(values: torch.Tensor, training: bool, passes: int = 2) -> list[torch.Tensor]:
+    """The same nn.Dropout(0.5) on the same input several times, in train or eval mode."""
+    dropout = nn.Dropout(0.5).train(training)
+    return [dropout(values) for _ in range(passes)]
+
+
+def layers_and_shapes(device: torch.device) -> None:
+    console.rule("2. Layers and their shapes")
+    table = Table("layer", "input shape", "output shape")
+    for name, input_shape, output_shape in layer_shapes(device):
+        table.add_row(name, str(input_shape), str(output_shape))
+    console.print(table)
+    console.print("Conv2d output size = (size + 2 * padding - kernel) // stride + 1")
+    console.print(
+        f"  stride 1: (28 + 2 - 3) // 1 + 1 = {conv_output_size(28, 3, 1, 1)}   "
+        f"stride 2: (28 + 2 - 3) // 2 + 1 = {conv_output_size(28, 3, 2, 1)}"
+    )
+
+    # Dropout zeroes half the values at random while training and doubles the rest, so the
+    # expected sum stays the same; in eval mode it does nothing, so predictions are repeatable.
+    ones = torch.ones(8, device=device)
+    for mode, training in [("train", True), ("eval", False)]:
+        for run, output in enumerate(dropout_passes(ones, training), start=1):
+            console.print(f"dropout {mode:5} pass {run}: {output.tolist()}")
+
+    # BatchNorm1d normalises each feature over the batch; LayerNorm each sample over its features.
+    features = torch.randn(BATCH, 10, device=device) * 5 + 3  # (4, 10), far from mean 0, std 1
+    batch_normed = nn.BatchNorm1d(10).to(device)(features)
+    layer_normed = nn.LayerNorm(10).to(device)(features)
+    console.print(
+        f"BatchNorm1d: mean of each column ~ {batch_normed.mean(0).abs().max():.4f} | "
+        f"LayerNorm: mean of each row ~ {layer_normed.mean(1).abs().max():.4f}"
+    )
+
+
+# %% 3. Activation functions
+ACTIVATIONS = {
+    "nn.ReLU()": nn.ReLU(),
+    "nn.GELU()": nn.GELU(),
+    "nn.Sigmoid()": nn.Sigmoid(),
+    "nn.Tanh()": nn.Tanh(),
+    "nn.Softmax(dim=1)": nn.Softmax(dim=1),
+}
+
+
+def activation_functions() -> None:
+    console.rule("3. Activation functions")
+    inputs = torch.tensor([[-3.0, -1.0, 0.0, 1.0, 3.0]])  # (1, 5): one row, so Softmax sees all 5
+    table = Table("activation", *[f"x = {x:g}" for x in inputs[0].tolist()])
+    for name, activation in ACTIVATIONS.items():
+        table.add_row(name, *[f"{v:.3f}" for v in activation(inputs)[0].tolist()])
+    console.print(table)
+
+
+# %% 4. Loss functions
+def loss_functions() -> None:
+    console.rule("4. Loss functions")
+    predictions = torch.tensor([2.5, 0.0, 2.0])
+    targets = torch.tensor([3.0, -0.5, 2.0])
+    console.print(
+        f"MSELoss: mean of (0.5^2, 0.5^2, 0^2) = {nn.MSELoss()(predictions, targets):.4f}"
+    )
+
+    # CrossEntropyLoss wants raw logits (batch, classes) and class indices (batch,) as int64.
+    logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])  # (2 samples, 3 classes)
+    labels = torch.tensor([0, 2])
+    right = nn.CrossEntropyLoss()(logits, labels)
+    # The usual mistake: softmax first. It still runs, but the loss applies softmax again,
+    # squashing the probabilities together - a wrong loss and weak gradients.
+    wrong = nn.CrossEntropyLoss()(logits.softmax(dim=1), labels)
+    console.print(
+        f"CrossEntropyLoss(logits, labels) = {right:.4f}   "
+        f"[red]softmax first (wrong)[/] = {wrong:.4f}"
+    )
+
+    # A confidently wrong binary prediction: logit 30, label 0. sigmoid(30) rounds to exactly 1.0
+    # in float32, so BCELoss sees log(0), clamps it to -100 and its gradient vanishes.
+    table = Table("loss", "value", "d loss / d logit")
+    for name in ["BCELoss(sigmoid(logit))", "BCEWithLogitsLoss(logit)"]:
+        logit = torch.tensor([30.0], requires_grad=True)
+        label = torch.tensor([0.0])
+        if name.startswith("BCELoss"):
+            loss = nn.BCELoss()(torch.sigmoid(logit), label)
+        else:
+            loss = nn.BCEWithLogitsLoss()(logit, label)
+        loss.backward()
+        table.add_row(name, f"{loss.item():.4f}", f"{logit.grad.item():.4f}")
+    console.print(table)
+
+
+# %% 5. Weight initialisation
+def deep_tanh_stats(init: str, inputs: torch.Tensor) -> tuple[list[float], float, float]:
+    """Push inputs through INIT_DEPTH Linear+Tanh layers whose weights are initialised one way.
+
+    Returns the std of the activations after every layer, the share of last-layer units stuck
+    near +-1 (saturated: their gradient is almost 0), and the first layer's gradient norm.
+    """
+    layers = [nn.Linear(INIT_WIDTH, INIT_WIDTH) for _ in range(INIT_DEPTH)]
+    for layer in layers:
+        nn.init.zeros_(layer.bias)  # so that only the weights decide what happens
+        if init == "normal(std=0.01)":
+            nn.init.normal_(layer.weight, std=0.01)
+        elif init == "normal(std=1)":
+            nn.init.normal_(layer.weight, std=1.0)
+        elif init == "xavier(gain=5/3)":
+            nn.init.xavier_normal_(layer.weight, gain=nn.init.calculate_gain("tanh"))
+        # "PyTorch default": leave it, nn.Linear already drew U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    stds = []
+    activations = inputs  # (batch, width)
+    for layer in layers:
+        activations = torch.tanh(layer(activations))
+        stds.append(activations.std().item())
+    saturated = (activations.abs() > 0.99).float().mean().item()
+    activations.pow(2).mean().backward()
+    return stds, saturated, layers[0].weight.grad.norm().item()
+
+
+def weight_initialisation() -> None:
+    console.rule("5. Weight initialisation")
+    inputs = torch.randn(256, INIT_WIDTH)  # (batch, width), std 1
+    title = "10 x (Linear(64, 64) + Tanh), biases 0, inputs with std 1"
+    table = Table("init", "std layer 1", "std layer 10", "saturated", "layer-1 grad", title=title)
+    for init in ["normal(std=0.01)", "normal(std=1)", "PyTorch default", "xavier(gain=5/3)"]:
+        stds, saturated, grad_norm = deep_tanh_stats(init, inputs)
+        table.add_row(
+            init, f"{stds[0]:.3f}", f"{stds[-1]:.3f}", f"{saturated:.0%}", f"{grad_norm:.1e}"
+        )
+    console.print(table)
+
+
+# %% 6. Optimizers and a learning-rate schedule
+def make_mlp() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(1, MLP_HIDDEN),
+        nn.Tanh(),
+        nn.Linear(MLP_HIDDEN, MLP_HIDDEN),
+        nn.Tanh(),
+        nn.Linear(MLP_HIDDEN, 1),
+    )
+
+
+def make_optimizer(run: str, params, lr: float) -> torch.optim.Optimizer:
+    if run == "SGD + momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    if run == "Adam":
+        return torch.optim.Adam(params, lr=lr)
+    if run.startswith("AdamW"):  # Adam whose weight decay shrinks the weights directly
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    raise ValueError(f"no optimizer for the run {run!r}")
+
+
+def train_curve(model, optimizer, scheduler, x, y, epochs: int, batch_size: int, seed: int):
+    """Mini-batch training; return the full-data MSE after every step."""
+    shuffle = torch.Generator().manual_seed(seed)  # the same batch order for every run
+    loss_fn = nn.MSELoss()
+    losses = []
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=shuffle).to(x.device)
+        for first in range(0, len(x), batch_size):
+            batch = order[first : first + batch_size]  # (batch,) row numbers
+            loss = loss_fn(model(x[batch]), y[batch])  # (batch, 1) vs (batch, 1)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()  # after optimizer.step(): sets the lr of the next step
+            with torch.inference_mode():
+                losses.append(loss_fn(model(x), y).item())
+    return losses
+
+
+def steps_to_threshold(losses: list[float], threshold: float = LOSS_THRESHOLD) -> int | None:
+    return next((step for step, loss in enumerate(losses, start=1) if loss < threshold), None)
+
+
+def optimizers(device: torch.device, epochs: int, batch_size: int, lr: float | None, seed: int):
+    console.rule("6. Optimizers and a learning-rate schedule")
+    x = torch.linspace(-1, 1, NUM_POINTS, device=device).unsqueeze(1)  # (256, 1)
+    y = torch.sin(3 * x)  # (256, 1): a curve that no straight line fits
+    initial_state = copy.deepcopy(make_mlp().state_dict())
+    total_steps = epochs * math.ceil(NUM_POINTS / batch_size)
+    curves, run_lrs = {}, {}
+    train_seconds = 0.0
+    for run, default_lr in DEFAULT_LRS.items():
+        run_lrs[run] = lr if lr is not None else default_lr
+        model = make_mlp().to(device)
+        model.load_state_dict(initial_state)  # every run starts from the very same weights
+        optimizer = make_optimizer(run, model.parameters(), run_lrs[run])
+        # A scheduler rewrites the optimizer's lr as training goes: a cosine from lr down to 0.
+        scheduler = CosineAnnealingLR(optimizer, total_steps) if "cosine" in run else None
+        start = time.perf_counter()
+        curves[run] = train_curve(model, optimizer, scheduler, x, y, epochs, batch_size, seed)
+        train_seconds += time.perf_counter() - start
+
+    low = min(min(losses) for losses in curves.values())  # one log scale for all sparklines
+    high = max(max(losses) for losses in curves.values())
+    title = f"MSE on all {NUM_POINTS} points: final, best, steps to < {LOSS_THRESHOLD}, curve"
+    table = Table("run", "lr", "final", "best", "steps", "loss curve (log)", title=title)
+    for run, losses in curves.items():
+        steps = str(steps_to_threshold(losses) or "not reached")
+        sparks = sparkline(losses, low, high)
+        table.add_row(
+            run, f"{run_lrs[run]:g}", f"{losses[-1]:.1e}", f"{min(losses):.1e}", steps, sparks
+        )
+    console.print(table)
+    # get_last_lr() is the lr the next step would use: the cosine has reached 0.
+    console.print(
+        f"cosine schedule: lr {run_lrs['AdamW + cosine']:g} at step 1, "
+        f"{scheduler.get_last_lr()[0]:.2g} after step {total_steps}"
+    )
+    console.print(f"{len(curves)} runs x {total_steps} steps, in {train_seconds:.2f} s")
+    return {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "loss_threshold": LOSS_THRESHOLD,
+        "final_loss": {run: losses[-1] for run, losses in curves.items()},
+        "steps_to_threshold": {run: steps_to_threshold(losses) for run, losses in curves.items()},
+        "train_seconds": train_seconds,
+    }
+
+
+# %% main
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description="Lesson 05: nn.Module, layers and shapes, activations, losses, weight "
+        "initialisation, and SGD vs Adam vs AdamW from the same starting weights.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps", "xpu"],
+        default="auto",
+        help="where tensors live; auto = the available accelerator, else cpu",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for torch, numpy and random")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run for tests")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over the data per run")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="samples per step")
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="one learning rate for all four runs of the optimizer race; default: each run's "
+        "own: " + ", ".join(f"{run} {lr:g}" for run, lr in DEFAULT_LRS.items()),
+    )
+    parser.add_argument(
+        "--metrics-json", metavar="PATH", help="write the final metrics here as JSON"
+    )
+    args = parser.parse_args()
+    if args.epochs < 1 or args.batch_size < 1 or (args.lr is not None and args.lr <= 0):
+        parser.error("--epochs, --batch-size and --lr must be positive")
+
+    device = resolve_device(args.device)
+    seed_everything(args.seed)
+    # Every tensor here is tiny: splitting each op across CPU threads costs more than it saves.
+    torch.set_num_threads(1)
+    epochs = min(args.epochs, SMOKE_EPOCHS) if args.smoke else args.epochs
+    console.print(
+        f"[bold]Lesson 05[/] - PyTorch {torch.__version__} - device {device} - seed {args.seed}"
+    )
+
+    build_a_model(device)
+    layers_and_shapes(device)
+    activation_functions()
+    loss_functions()
+    weight_initialisation()
+    metrics = optimizers(device, epochs, args.batch_size, args.lr, args.seed)
+
+    console.print(
+        Panel(
+            "A model is an nn.Module that owns layers and parameters; every layer has a shape "
+            "contract you can check on a real tensor. Losses take raw logits, initialisation "
+            "decides whether signals survive depth, and the optimizer and its learning rate "
+            "decide how fast the same model learns.",
+            title="What you just learned",
+        )
+    )
+    if args.metrics_json:
+        with open(args.metrics_json, "w", encoding="utf-8") as file:
+            json.dump(metrics, file, indent=2)
+
+
+if __name__ == "__main__":
+    main()

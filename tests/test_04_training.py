@@ -1,0 +1,110 @@
+"""Lesson 04's own logic: hand-derived gradients equal autograd's, the hand-written descent equals
+torch.optim.SGD, training lowers the validation loss, early stopping keeps the best weights, and
+the default run prints what the guide quotes and writes the metrics it promises."""
+
+import io
+
+import pytest
+import torch
+from helpers import default_run, load_lesson
+from rich.console import Console
+from torch.utils.data import DataLoader, random_split
+
+lesson = load_lesson("04")
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(autouse=True)
+def quiet_single_threaded(monkeypatch):
+    """Progress bars into a buffer; one CPU thread, as the script uses, for tiny tensors."""
+    monkeypatch.setattr(lesson, "console", Console(file=io.StringIO(), width=100))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def loaders(num_samples: int, seed: int = 0):
+    generator = torch.Generator().manual_seed(seed)
+    dataset = lesson.PowerCurveDataset(num_samples, generator)
+    train_set, val_set, _ = random_split(dataset, lesson.SPLIT, generator=generator)
+    train_loader = DataLoader(train_set, batch_size=16, shuffle=True, generator=generator)
+    return train_loader, DataLoader(val_set, batch_size=256)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hand_computed_gradient_equals_autograd(seed):
+    torch.manual_seed(seed)
+    x, y = lesson.make_line_data(50)
+    w = torch.randn((), requires_grad=True)
+    b = torch.randn((), requires_grad=True)
+    ((w * x + b - y) ** 2).mean().backward()
+    dw, db = lesson.line_gradients_by_hand(x, y, w.detach(), b.detach())
+    torch.testing.assert_close(dw, w.grad)
+    torch.testing.assert_close(db, b.grad)
+
+
+def test_descent_by_hand_equals_nn_linear_with_sgd_and_finds_the_line():
+    torch.manual_seed(0)
+    x, y = lesson.make_line_data(100)
+    w, b, losses = lesson.fit_line_by_hand(x, y, lr=0.1, steps=60)
+    model = lesson.fit_line_with_optim(x, y, lr=0.1, steps=60)
+    assert model.weight.item() == pytest.approx(w, abs=1e-5)
+    assert model.bias.item() == pytest.approx(b, abs=1e-5)
+    assert w == pytest.approx(3, abs=0.2) and b == pytest.approx(2, abs=0.2)  # y = 3x + 2 + noise
+    assert losses[-1] < losses[0] / 10
+
+
+def test_dataset_items_and_power_curve():
+    dataset = lesson.PowerCurveDataset(400, torch.Generator().manual_seed(0))
+    features, target = dataset[0]
+    assert len(dataset) == 400 and features.shape == target.shape == (1,)
+    assert dataset.features.min() >= -1 and dataset.features.max() <= 1
+    speed = dataset.features * 12.5 + 12.5  # back to m/s
+    calm, rated = dataset.targets[speed < 3], dataset.targets[speed > 12]
+    assert calm.abs().max() < 0.25  # no power below the cut-in speed, only noise
+    assert (rated.mean() - 2.0).abs() < 0.02  # flat at 2 MW above the rated speed
+
+
+def test_training_lowers_validation_loss_and_keeps_the_best_weights():
+    train_loader, val_loader = loaders(300)
+    torch.manual_seed(0)
+    model = lesson.make_model()
+    untrained = lesson.evaluate(model, val_loader, CPU)
+    result = lesson.train(model, train_loader, val_loader, CPU, epochs=8, lr=0.1, patience=8)
+    assert len(result["train_loss"]) == len(result["val_loss"]) == 8
+    assert result["best_val_loss"] < untrained / 5
+    assert result["best_val_loss"] == min(result["val_loss"])
+    assert result["val_loss"][result["best_epoch"] - 1] == result["best_val_loss"]
+    # the model handed back holds the best epoch's weights, whichever epoch came last
+    assert lesson.evaluate(model, val_loader, CPU) == pytest.approx(result["best_val_loss"])
+
+
+def test_early_stopping_hands_back_the_best_weights_after_divergence():
+    """lr = 50 blows the weights up (to nan) in the first epoch: training must stop after
+    'patience' epochs and hand back the untrained weights (epoch 0), copied, not referenced."""
+    train_loader, val_loader = loaders(200)
+    torch.manual_seed(0)
+    model = lesson.make_model()
+    untrained = lesson.evaluate(model, val_loader, CPU)
+    result = lesson.train(model, train_loader, val_loader, CPU, epochs=20, lr=50.0, patience=3)
+    assert result["best_epoch"] == 0 and len(result["val_loss"]) == 3
+    assert not any(loss <= untrained for loss in result["val_loss"])  # nan or worse
+    assert result["best_val_loss"] == untrained
+    assert lesson.evaluate(model, val_loader, CPU) == pytest.approx(untrained)
+
+
+def test_sparkline_scales_and_samples():
+    line = lesson.sparkline([1.0, 0.1, 0.01], low=0.01, high=1.0, width=60)
+    assert line == "█▅▁"  # log scale: 0.1 sits halfway between 1 and 0.01
+    long_run = lesson.sparkline([2.0**-i for i in range(500)], 2.0**-499, 1.0, width=60)
+    assert len(long_run) == 60 and long_run[0] == "█" and long_run[-1] == "▁"
+
+
+def test_default_run_writes_the_metrics_it_promises():
+    result, metrics = default_run("04")  # shared with the guide test that checks its quotes
+    assert result.returncode == 0, result.stderr[-3000:]
+    expected = {"val_loss", "test_loss", "baseline_test_loss", "best_epoch", "epochs"}
+    assert expected | {"train_seconds"} == set(metrics)
+    assert metrics["best_epoch"] + lesson.PATIENCE == metrics["epochs"] < lesson.EPOCHS
+    assert metrics["test_loss"] < metrics["baseline_test_loss"] / 10

@@ -1,0 +1,151 @@
+"""Lesson 05's own logic: the layer shapes the guide states are the script's, the Conv2d formula,
+dropout in train and eval mode, the weight-initialisation experiment, the optimizer race, and
+--metrics-json."""
+
+import copy
+import io
+import re
+import sys
+
+import pytest
+import torch
+from helpers import GUIDE_DIR, default_run, load_lesson
+from rich.console import Console
+from torch import nn
+
+lesson = load_lesson("05")
+CPU = torch.device("cpu")
+GUIDE = GUIDE_DIR / "05_neural_networks.md"
+
+
+@pytest.fixture(autouse=True)
+def quiet_single_threaded(monkeypatch):
+    """Output into a buffer; one CPU thread, as the script uses, for tiny tensors."""
+    monkeypatch.setattr(lesson, "console", Console(file=io.StringIO(), width=100))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_guide_shape_table_is_what_the_layers_return():
+    rows = re.findall(
+        r"^\| `(nn\.[^`]+)` \| `(\([\d, ]+\))` \| `(\([\d, ]+\))` \|$",
+        GUIDE.read_text(encoding="utf-8"),
+        re.M,
+    )
+    expected = [
+        (name, str(shape_in), str(shape_out))
+        for name, shape_in, shape_out in lesson.layer_shapes(CPU)
+    ]
+    assert rows == expected
+
+
+def test_lstm_hidden_state_ignores_batch_first():
+    shapes = {name: shape_out for name, _, shape_out in lesson.layer_shapes(CPU)}
+    batch, hidden = lesson.BATCH, lesson.LSTM_HIDDEN
+    assert shapes["nn.LSTM(16, 32) output"] == (batch, lesson.SEQ_LEN, hidden)
+    assert shapes["nn.LSTM(16, 32) h_n"] == shapes["nn.LSTM(16, 32) c_n"] == (1, batch, hidden)
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "padding"),
+    [(28, 3, 1, 1), (28, 3, 2, 1), (32, 5, 2, 0), (7, 7, 1, 0), (10, 4, 3, 2)],
+)
+def test_conv_output_size_matches_a_real_conv2d(size, kernel, stride, padding):
+    conv = nn.Conv2d(1, 1, kernel_size=kernel, stride=stride, padding=padding)
+    real = conv(torch.zeros(1, 1, size, size)).shape[-1]
+    assert lesson.conv_output_size(size, kernel, stride, padding) == real
+
+
+def test_dropout_is_deterministic_in_eval_mode():
+    torch.manual_seed(0)
+    values = torch.randn(1000)
+    first, second = lesson.dropout_passes(values, training=False)
+    assert torch.equal(first, values) and torch.equal(second, values)
+
+
+def test_dropout_in_train_mode_zeroes_and_rescales_with_a_new_mask_each_call():
+    torch.manual_seed(0)
+    ones = torch.ones(1000)
+    first, second = lesson.dropout_passes(ones, training=True)
+    for output in (first, second):
+        assert set(output.unique().tolist()) == {0.0, 2.0}  # p = 0.5: survivors are doubled
+        assert 0.4 < (output == 0).float().mean() < 0.6
+    assert not torch.equal(first, second)
+
+
+def test_simple_net_parameters_and_state_dict_round_trip():
+    torch.manual_seed(0)
+    model, twin = lesson.SimpleNet(), lesson.SimpleNet()
+    assert lesson.count_parameters(model) == 10 * 5 + 5 + 5 * 1 + 1 == 61
+    assert list(model.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    x = torch.randn(4, 10)
+    assert not torch.equal(model(x), twin(x))
+    twin.load_state_dict(model.state_dict())
+    assert torch.equal(model(x), twin(x)) and model(x).shape == (4, 1)
+
+
+def test_initialisation_experiment_separates_the_four_inits():
+    torch.manual_seed(0)
+    inputs = torch.randn(256, lesson.INIT_WIDTH)
+    stats = {
+        init: lesson.deep_tanh_stats(init, inputs)
+        for init in ["normal(std=0.01)", "normal(std=1)", "PyTorch default", "xavier(gain=5/3)"]
+    }
+    tiny_stds, _, tiny_grad = stats["normal(std=0.01)"]
+    assert tiny_stds[-1] < 1e-3 and tiny_grad < 1e-10  # the signal and the gradient vanish
+    assert stats["normal(std=1)"][1] > 0.5  # most units saturated
+    xavier_stds, xavier_saturated, xavier_grad = stats["xavier(gain=5/3)"]
+    assert xavier_stds[-1] > 0.3 and xavier_saturated < 0.1 and xavier_grad > 1e-3
+    assert len(xavier_stds) == lesson.INIT_DEPTH
+
+
+def race_inputs():
+    x = torch.linspace(-1, 1, 64).unsqueeze(1)
+    return x, torch.sin(3 * x)
+
+
+@pytest.mark.parametrize("run", list(lesson.DEFAULT_LRS))
+def test_every_optimizer_lowers_the_loss_and_repeats_exactly(run):
+    torch.manual_seed(0)
+    x, y = race_inputs()
+    initial_state = copy.deepcopy(lesson.make_mlp().state_dict())
+    curves = []
+    for _ in range(2):
+        model = lesson.make_mlp()
+        model.load_state_dict(initial_state)
+        optimizer = lesson.make_optimizer(run, model.parameters(), lesson.DEFAULT_LRS[run])
+        curves.append(lesson.train_curve(model, optimizer, None, x, y, 30, 16, seed=0))
+    assert curves[0] == curves[1]  # same start, same batches: the same numbers
+    assert len(curves[0]) == 30 * 4
+    initial_loss = nn.functional.mse_loss(lesson.make_mlp().requires_grad_(False)(x), y)
+    assert curves[0][-1] < 0.5 * min(curves[0][0], initial_loss.item())
+
+
+def test_steps_to_threshold_and_sparkline():
+    assert lesson.steps_to_threshold([0.5, 0.02, 0.009, 0.001]) == 3
+    assert lesson.steps_to_threshold([0.5, 0.2]) is None
+    line = lesson.sparkline([1.0, 0.1, 0.01, 0.001], low=0.001, high=1.0, width=4)
+    assert line == "█▆▃▁"
+
+
+def test_default_run_writes_the_metrics_it_promises():
+    result, metrics = default_run("05")  # shared with the guide test that checks its quotes
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert metrics["epochs"] == lesson.EPOCHS and metrics["batch_size"] == lesson.BATCH_SIZE
+    assert (
+        set(metrics["final_loss"]) == set(metrics["steps_to_threshold"]) == set(lesson.DEFAULT_LRS)
+    )
+    assert all(steps is not None for steps in metrics["steps_to_threshold"].values())
+    assert all(loss < lesson.LOSS_THRESHOLD for loss in metrics["final_loss"].values())
+    assert metrics["train_seconds"] > 0
+
+
+@pytest.mark.parametrize("bad", [["--epochs", "0"], ["--batch-size", "0"], ["--lr", "-1"]])
+def test_non_positive_training_flags_are_usage_errors(bad, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["05", "--device", "cpu", *bad])
+    with pytest.raises(SystemExit) as exit_info:
+        lesson.main()
+    assert exit_info.value.code == 2
+    assert "must be positive" in capsys.readouterr().err
