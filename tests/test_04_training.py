@@ -3,6 +3,7 @@ torch.optim.SGD, training lowers the validation loss, early stopping keeps the b
 the default run prints what the guide quotes and writes the metrics it promises."""
 
 import io
+import sys
 
 import pytest
 import torch
@@ -72,10 +73,12 @@ def test_training_lowers_validation_loss_and_keeps_the_best_weights():
     model = lesson.make_model()
     untrained = lesson.evaluate(model, val_loader, CPU)
     result = lesson.train(model, train_loader, val_loader, CPU, epochs=8, lr=0.1, patience=8)
-    assert len(result["train_loss"]) == len(result["val_loss"]) == 8
+    # val_loss[0] is the untrained model ("epoch 0"), so val_loss[epoch] is that epoch's loss
+    assert len(result["train_loss"]) == len(result["val_loss"]) - 1 == 8
+    assert result["val_loss"][0] == pytest.approx(untrained)
     assert result["best_val_loss"] < untrained / 5
     assert result["best_val_loss"] == min(result["val_loss"])
-    assert result["val_loss"][result["best_epoch"] - 1] == result["best_val_loss"]
+    assert result["val_loss"][result["best_epoch"]] == result["best_val_loss"]
     # the model handed back holds the best epoch's weights, whichever epoch came last
     assert lesson.evaluate(model, val_loader, CPU) == pytest.approx(result["best_val_loss"])
 
@@ -88,10 +91,17 @@ def test_early_stopping_hands_back_the_best_weights_after_divergence():
     model = lesson.make_model()
     untrained = lesson.evaluate(model, val_loader, CPU)
     result = lesson.train(model, train_loader, val_loader, CPU, epochs=20, lr=50.0, patience=3)
-    assert result["best_epoch"] == 0 and len(result["val_loss"]) == 3
-    assert not any(loss <= untrained for loss in result["val_loss"])  # nan or worse
+    assert result["best_epoch"] == 0 and len(result["train_loss"]) == 3
+    assert not any(loss <= untrained for loss in result["val_loss"][1:])  # nan or worse
     assert result["best_val_loss"] == untrained
     assert lesson.evaluate(model, val_loader, CPU) == pytest.approx(untrained)
+
+
+def test_a_loss_that_blows_up_prints_a_hint_and_keeps_the_untrained_weights():
+    metrics = lesson.full_training_loop(CPU, 200, epochs=20, batch_size=16, lr=50.0, seed=0)
+    printed = lesson.console.file.getvalue()
+    assert "The loss blew up" in printed and metrics["best_epoch"] == 0
+    assert metrics["test_loss"] < 10  # the untrained weights, not nan
 
 
 def test_sparkline_scales_and_samples():
@@ -108,3 +118,13 @@ def test_default_run_writes_the_metrics_it_promises():
     assert expected | {"train_seconds"} == set(metrics)
     assert metrics["best_epoch"] + lesson.PATIENCE == metrics["epochs"] < lesson.EPOCHS
     assert metrics["test_loss"] < metrics["baseline_test_loss"] / 10
+
+
+@pytest.mark.parametrize("bad", [["--epochs", "0"], ["--batch-size", "0"], ["--lr", "-1"]])
+def test_non_positive_training_flags_are_usage_errors(bad, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["04", "--device", "cpu", *bad])
+    with pytest.raises(SystemExit) as exit_info:
+        lesson.main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "must be positive" in err and "Traceback" not in err

@@ -1,6 +1,6 @@
-"""Lesson 05's own logic: the layer shapes the guide states are the script's, the Conv2d formula,
-dropout in train and eval mode, the weight-initialisation experiment, the optimizer race, and
---metrics-json."""
+"""Lesson 05's own logic: the layer shapes the guide states are the script's, dropout in train and
+eval mode, the weight-initialisation experiment, the optimizer race (also when a run diverges),
+and --metrics-json."""
 
 import copy
 import io
@@ -43,42 +43,30 @@ def test_guide_shape_table_is_what_the_layers_return():
 
 def test_lstm_hidden_state_ignores_batch_first():
     shapes = {name: shape_out for name, _, shape_out in lesson.layer_shapes(CPU)}
-    batch, hidden = lesson.BATCH, lesson.LSTM_HIDDEN
-    assert shapes["nn.LSTM(16, 32) output"] == (batch, lesson.SEQ_LEN, hidden)
-    assert shapes["nn.LSTM(16, 32) h_n"] == shapes["nn.LSTM(16, 32) c_n"] == (1, batch, hidden)
+    batch, hidden = lesson.DEMO_BATCH, lesson.LSTM_HIDDEN
+    lstm = "nn.LSTM(16, 32, batch_first=True)"
+    assert shapes[f"{lstm} output"] == (batch, lesson.SEQ_LEN, hidden)
+    assert shapes[f"{lstm} h_n"] == shapes[f"{lstm} c_n"] == (1, batch, hidden)
 
 
-@pytest.mark.parametrize(
-    ("size", "kernel", "stride", "padding"),
-    [(28, 3, 1, 1), (28, 3, 2, 1), (32, 5, 2, 0), (7, 7, 1, 0), (10, 4, 3, 2)],
-)
-def test_conv_output_size_matches_a_real_conv2d(size, kernel, stride, padding):
-    conv = nn.Conv2d(1, 1, kernel_size=kernel, stride=stride, padding=padding)
-    real = conv(torch.zeros(1, 1, size, size)).shape[-1]
-    assert lesson.conv_output_size(size, kernel, stride, padding) == real
-
-
-def test_dropout_is_deterministic_in_eval_mode():
+def test_dropout_lines_zero_and_rescale_in_train_mode_and_pass_through_in_eval_mode():
     torch.manual_seed(0)
-    values = torch.randn(1000)
-    first, second = lesson.dropout_passes(values, training=False)
-    assert torch.equal(first, values) and torch.equal(second, values)
-
-
-def test_dropout_in_train_mode_zeroes_and_rescales_with_a_new_mask_each_call():
-    torch.manual_seed(0)
-    ones = torch.ones(1000)
-    first, second = lesson.dropout_passes(ones, training=True)
-    for output in (first, second):
-        assert set(output.unique().tolist()) == {0.0, 2.0}  # p = 0.5: survivors are doubled
-        assert 0.4 < (output == 0).float().mean() < 0.6
-    assert not torch.equal(first, second)
+    lesson.layers_and_shapes(CPU)
+    printed = lesson.console.file.getvalue()
+    passes = {
+        (mode, run): values
+        for mode, run, values in re.findall(r"^dropout (\w+) +pass (\d): \[(.*)\]$", printed, re.M)
+    }
+    train = [[float(v) for v in passes[("train", run)].split(",")] for run in "12"]
+    assert all(set(values) <= {0.0, 2.0} for values in train)  # p = 0.5: survivors doubled
+    assert train[0] != train[1]  # a new mask on every call
+    assert passes[("eval", "1")] == passes[("eval", "2")] == ", ".join(["1.0"] * 8)
 
 
 def test_simple_net_parameters_and_state_dict_round_trip():
     torch.manual_seed(0)
     model, twin = lesson.SimpleNet(), lesson.SimpleNet()
-    assert lesson.count_parameters(model) == 10 * 5 + 5 + 5 * 1 + 1 == 61
+    assert sum(p.numel() for p in model.parameters()) == 10 * 5 + 5 + 5 * 1 + 1 == 61
     assert list(model.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
     x = torch.randn(4, 10)
     assert not torch.equal(model(x), twin(x))
@@ -89,10 +77,7 @@ def test_simple_net_parameters_and_state_dict_round_trip():
 def test_initialisation_experiment_separates_the_four_inits():
     torch.manual_seed(0)
     inputs = torch.randn(256, lesson.INIT_WIDTH)
-    stats = {
-        init: lesson.deep_tanh_stats(init, inputs)
-        for init in ["normal(std=0.01)", "normal(std=1)", "PyTorch default", "xavier(gain=5/3)"]
-    }
+    stats = {name: lesson.deep_tanh_stats(init, inputs) for name, init in lesson.INITS.items()}
     tiny_stds, _, tiny_grad = stats["normal(std=0.01)"]
     assert tiny_stds[-1] < 1e-3 and tiny_grad < 1e-10  # the signal and the gradient vanish
     assert stats["normal(std=1)"][1] > 0.5  # most units saturated
@@ -106,16 +91,17 @@ def race_inputs():
     return x, torch.sin(3 * x)
 
 
-@pytest.mark.parametrize("run", list(lesson.DEFAULT_LRS))
+@pytest.mark.parametrize("run", list(lesson.RUNS))
 def test_every_optimizer_lowers_the_loss_and_repeats_exactly(run):
     torch.manual_seed(0)
     x, y = race_inputs()
     initial_state = copy.deepcopy(lesson.make_mlp().state_dict())
+    make_optimizer, lr, _ = lesson.RUNS[run]
     curves = []
     for _ in range(2):
         model = lesson.make_mlp()
         model.load_state_dict(initial_state)
-        optimizer = lesson.make_optimizer(run, model.parameters(), lesson.DEFAULT_LRS[run])
+        optimizer = make_optimizer(model.parameters(), lr=lr)
         curves.append(lesson.train_curve(model, optimizer, None, x, y, 30, 16, seed=0))
     assert curves[0] == curves[1]  # same start, same batches: the same numbers
     assert len(curves[0]) == 30 * 4
@@ -128,15 +114,31 @@ def test_steps_to_threshold_and_sparkline():
     assert lesson.steps_to_threshold([0.5, 0.2]) is None
     line = lesson.sparkline([1.0, 0.1, 0.01, 0.001], low=0.001, high=1.0, width=4)
     assert line == "█▆▃▁"
+    diverged = [1.0, 10.0, float("inf"), float("nan")]  # NaN and inf are drawn as x
+    assert lesson.sparkline(diverged, low=1.0, high=10.0, width=4) == "▁█xx"
+
+
+def test_a_diverging_learning_rate_is_reported_not_a_crash(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["05", "--device", "cpu", "--smoke", "--lr", "3"])
+    lesson.main()
+    race = lesson.console.file.getvalue().split("6. Optimizers")[1]
+    assert re.search(r"SGD \+ momentum .*\bnan\b.*x+ ", race)  # this lr blows SGD up
+
+
+def test_a_run_added_to_the_race_takes_one_line(monkeypatch):
+    """Exercise 6: plain SGD appended to RUNS (the cosine note must not depend on the last run)."""
+    runs = {**lesson.RUNS, "SGD": (torch.optim.SGD, 0.1, False)}
+    monkeypatch.setattr(lesson, "RUNS", runs)
+    metrics = lesson.optimizer_race(CPU, epochs=2, batch_size=64, lr=None, seed=0)
+    assert list(metrics["final_loss"]) == list(runs)
+    assert "cosine schedule: lr 0.02 at step 1" in lesson.console.file.getvalue()
 
 
 def test_default_run_writes_the_metrics_it_promises():
     result, metrics = default_run("05")  # shared with the guide test that checks its quotes
     assert result.returncode == 0, result.stderr[-3000:]
     assert metrics["epochs"] == lesson.EPOCHS and metrics["batch_size"] == lesson.BATCH_SIZE
-    assert (
-        set(metrics["final_loss"]) == set(metrics["steps_to_threshold"]) == set(lesson.DEFAULT_LRS)
-    )
+    assert set(metrics["final_loss"]) == set(metrics["steps_to_threshold"]) == set(lesson.RUNS)
     assert all(steps is not None for steps in metrics["steps_to_threshold"].values())
     assert all(loss < lesson.LOSS_THRESHOLD for loss in metrics["final_loss"].values())
     assert metrics["train_seconds"] > 0

@@ -11,10 +11,9 @@
 # ///
 """Lesson 04 - Autograd and training loops: where gradients come from, and how to use them.
 
-You will watch autograd compute dy/dx for y = x ** 2, look at the graph it records, see why
-gradients add up (and so why every loop calls zero_grad), switch autograd off three ways, check
-a gradient against pencil-and-paper maths and finite differences, fit a line by hand and then
-with nn.Linear + torch.optim.SGD, and finally write the full training loop: Dataset, DataLoader,
+Watch autograd compute dy/dx and draw its graph, see why gradients add up (so every loop calls
+zero_grad), switch autograd off three ways, check a gradient by hand and by finite differences,
+fit a line by hand and with torch.optim.SGD, then run the full training loop: Dataset, DataLoader,
 train/validation/test split, early stopping, best weights, a progress bar and a loss curve.
 
 Run it:   uv run starter_kit/15_pytorch_ml/04_training.py
@@ -42,8 +41,6 @@ from torch.utils.data import DataLoader, Dataset, random_split
 
 # %% Config
 LINE_SAMPLES = 100  # points for the line fit (sections 4-6)
-LINE_STEPS = 100  # full-batch gradient-descent steps for the line
-LINE_LR = 0.1
 NUM_SAMPLES = 1000  # wind-turbine readings for the full training loop (section 7)
 SMOKE_SAMPLES = 200
 SPLIT = (0.7, 0.15, 0.15)  # train / validation / test
@@ -88,17 +85,15 @@ def autograd_basics() -> None:
     x = torch.tensor([2.0], requires_grad=True)  # a leaf tensor: autograd fills in x.grad
     y = x**2  # autograd records how y was made, so it can run the chain rule backwards
     y.backward()  # computes dy/dx = 2x and stores it in x.grad
-    console.print(f"x = {x.tolist()}, y = x ** 2 = {y.tolist()}, x.grad = {x.grad}  (2x = 4)")
+    console.print(f"y = x ** 2 = {y}")  # grad_fn: the recorded step
+    console.print(f"x.grad = {x.grad}  (dy/dx = 2x = 4)")
 
     # The graph: every result points at the function that made it, which points at its inputs.
     a = torch.tensor(3.0, requires_grad=True)
     b = torch.tensor(4.0, requires_grad=True)
     loss = (a * b + a) ** 2
-    names = {id(a): "a", id(b): "b"}
-    tree = Tree(
-        f"loss = (a * b + a) ** 2 = {loss.item():.0f}, made by {type(loss.grad_fn).__name__}"
-    )
-    add_graph_nodes(tree, loss.grad_fn, names)
+    tree = Tree(f"loss = (a * b + a) ** 2 = {loss.item():.0f}, made by {loss.grad_fn.name()}")
+    add_graph_nodes(tree, loss.grad_fn, names={id(a): "a", id(b): "b"})
     console.print(tree)
     loss.backward()  # d/da = 2(ab + a)(b + 1) = 150, d/db = 2(ab + a)a = 90
     console.print(f"a.grad = {a.grad.item():.0f}, b.grad = {b.grad.item():.0f}")
@@ -109,7 +104,7 @@ def add_graph_nodes(tree: Tree, grad_fn, names: dict[int, str]) -> None:
     for next_fn, _ in grad_fn.next_functions:
         if next_fn is None:  # an input that needs no gradient (a constant)
             continue
-        if hasattr(next_fn, "variable"):
+        if type(next_fn).__name__ == "AccumulateGrad":  # its .variable is the leaf tensor
             tree.add(f"AccumulateGrad -> {names[id(next_fn.variable)]}.grad")
         else:
             add_graph_nodes(tree.add(type(next_fn).__name__), next_fn, names)
@@ -123,13 +118,13 @@ def nonscalar_and_accumulation() -> None:
     try:
         squares.backward()
     except RuntimeError as error:
-        console.print(f"squares.backward() -> RuntimeError: {error}")
+        console.print(f"squares.backward() -> RuntimeError:\n  {error}")
     # 'gradient' weights each output: backward computes d(sum(gradient * squares))/dv.
     squares.backward(gradient=torch.ones_like(squares))
-    console.print(f"backward(gradient=ones) -> v.grad = {v.grad}  (same as squares.sum())")
+    console.print(f"backward(gradient=ones) -> v.grad = {v.grad} = 2v")
     # A second backward ADDS to v.grad. Handy for summing several losses, a trap in a loop.
     (v**2).sum().backward()
-    console.print(f"a second backward()     -> v.grad = {v.grad}  (added, not replaced)")
+    console.print(f"a second backward()     -> v.grad = {v.grad} (added up)")
     v.grad = None  # what optimizer.zero_grad() does for every parameter
     console.print(f"after v.grad = None     -> v.grad = {v.grad}")
 
@@ -141,23 +136,25 @@ def switching_autograd_off() -> None:
     tracked = weight * 2
     with torch.no_grad():  # no graph is recorded: cheaper, and safe for in-place updates
         untracked = weight * 2
-    with torch.inference_mode():  # like no_grad, faster still, but the result can never
-        inference = weight * 2  # take part in autograd later
+    with torch.inference_mode():  # like no_grad, faster still; the result is an
+        inference = weight * 2  # "inference tensor" that autograd may never save
     detached = tracked.detach()  # same memory as 'tracked', cut out of the graph
     table = Table("expression", "requires_grad", "grad_fn", "use it for")
     for label, tensor, use in [
         ("weight * 2", tracked, "training"),
-        ("under no_grad()", untracked, "parameter updates, evaluation"),
-        ("under inference_mode()", inference, "pure inference, serving"),
-        ("tracked.detach()", detached, "logging, plotting, .numpy()"),
+        ("no_grad()", untracked, "weight updates by hand"),
+        ("inference_mode()", inference, "evaluation, serving"),
+        ("tracked.detach()", detached, "logging, .numpy()"),
     ]:
         grad_fn_name = type(tensor.grad_fn).__name__ if tensor.grad_fn else "None"
         table.add_row(label, str(tensor.requires_grad), grad_fn_name, use)
     console.print(table)
+    (inference + weight).sum().backward()  # fine: an add saves no tensor for backward
+    console.print("inference + weight -> backward() works (an add saves nothing)")
     try:
-        (inference * weight).sum().backward()
+        (inference * weight).sum().backward()  # a product must save its factors: refused
     except RuntimeError as error:
-        console.print(f"inference tensor in a graph -> RuntimeError: {str(error).split('.')[0]}")
+        console.print(f"inference * weight -> {str(error).split('.')[0]}")
 
 
 # %% 4. Checking gradients
@@ -187,8 +184,8 @@ def checking_gradients(x: torch.Tensor, y: torch.Tensor) -> None:
     console.print(table)
     agree = torch.allclose(dw, w.grad) and torch.allclose(db, b.grad)
     console.print(f"torch.allclose(by hand, autograd): {agree}")
-    # gradcheck nudges each input by a tiny eps and compares (f(x+eps) - f(x-eps)) / 2eps
-    # with autograd. It needs float64: in float32 the rounding error swamps the nudge.
+    # gradcheck nudges each input with requires_grad=True (here only w) by a tiny eps and compares
+    # (f(w+eps) - f(w-eps)) / 2eps with autograd. It needs float64: float32 rounding swamps eps.
     inputs = (torch.tensor(0.5, dtype=torch.float64, requires_grad=True), x.double(), y.double())
     passed = torch.autograd.gradcheck(lambda w, x, y: ((w * x - y) ** 2).mean(), inputs)
     console.print(f"torch.autograd.gradcheck (finite differences): {passed}")
@@ -212,9 +209,9 @@ def fit_line_by_hand(x, y, lr: float, steps: int) -> tuple[float, float, list[fl
 
 def gradient_descent_by_hand(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     console.rule("5. Gradient descent by hand")
-    w, b, losses = fit_line_by_hand(x, y, LINE_LR, LINE_STEPS)
+    w, b, losses = fit_line_by_hand(x, y, lr=0.1, steps=100)
     table = Table("step", "loss")
-    for step in [0, 1, 2, 5, 10, 20, 50, LINE_STEPS - 1]:
+    for step in [0, 1, 2, 5, 10, 20, 50, 99]:
         table.add_row(str(step), f"{losses[step]:.4f}")
     console.print(table)
     console.print(f"learned y = {w:.4f} x + {b:.4f}   (the data came from y = 3x + 2 + noise)")
@@ -238,7 +235,7 @@ def fit_line_with_optim(x, y, lr: float, steps: int) -> nn.Linear:
 
 def same_fit_with_optim(x: torch.Tensor, y: torch.Tensor, w_by_hand: float, b_by_hand: float):
     console.rule("6. The same fit with nn.Linear and SGD")
-    model = fit_line_with_optim(x, y, LINE_LR, LINE_STEPS)
+    model = fit_line_with_optim(x, y, lr=0.1, steps=100)  # the same settings as section 5
     table = Table("", "w", "b")
     table.add_row("by hand", f"{w_by_hand:.4f}", f"{b_by_hand:.4f}")
     table.add_row("nn.Linear + SGD", f"{model.weight.item():.4f}", f"{model.bias.item():.4f}")
@@ -289,26 +286,19 @@ def train(model, train_loader, val_loader, device, epochs: int, lr: float, patie
     """Train with SGD, validate every epoch, stop early, and restore the best weights."""
     loss_fn = nn.MSELoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    history = {"train_loss": [], "val_loss": []}
-    # Epoch 0 is the untrained model: if no epoch beats it (say the loss blew up to nan because
-    # the learning rate was too large), we hand back the starting weights, not garbage.
-    best_val_loss, best_epoch = evaluate(model, val_loader, device), 0
-    best_state = copy.deepcopy(model.state_dict())
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    ]
-    with Progress(*columns, console=console) as progress:  # plain text, drawn once, when piped
+    # val_loss[0] is the untrained model, "epoch 0": if no epoch beats it (say the loss blew up
+    # to nan because the learning rate was too large), we hand back the starting weights.
+    history = {"train_loss": [], "val_loss": [evaluate(model, val_loader, device)]}
+    best_epoch, best_state = 0, copy.deepcopy(model.state_dict())
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:  # piped: drawn once
         task = progress.add_task("training", total=epochs)
         for epoch in range(1, epochs + 1):
             model.train()
             total_loss = torch.zeros((), device=device)
             for features, targets in train_loader:  # (batch, 1), (batch, 1)
                 features, targets = features.to(device), targets.to(device)
-                predictions = model(features)  # forward
-                loss = loss_fn(predictions, targets)  # loss
+                loss = loss_fn(model(features), targets)  # forward + loss
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -316,15 +306,15 @@ def train(model, train_loader, val_loader, device, epochs: int, lr: float, patie
                 total_loss += loss.detach() * len(features)
             history["train_loss"].append(total_loss.item() / len(train_loader.dataset))
             history["val_loss"].append(evaluate(model, val_loader, device))
-            if history["val_loss"][-1] < best_val_loss:
-                best_val_loss, best_epoch = history["val_loss"][-1], epoch
+            if history["val_loss"][-1] < history["val_loss"][best_epoch]:
+                best_epoch = epoch
                 # a copy: state_dict() holds the live tensors, which the next step would change
                 best_state = copy.deepcopy(model.state_dict())
             progress.update(task, advance=1, description=f"val loss {history['val_loss'][-1]:.4f}")
             if epoch - best_epoch >= patience:
                 break
     model.load_state_dict(best_state)
-    return {**history, "best_epoch": best_epoch, "best_val_loss": best_val_loss}
+    return {**history, "best_epoch": best_epoch, "best_val_loss": history["val_loss"][best_epoch]}
 
 
 def sparkline(values: list[float], low: float, high: float, width: int) -> str:
@@ -350,43 +340,40 @@ def full_training_loop(device, num_samples, epochs, batch_size, lr, seed) -> dic
     val_loader = DataLoader(val_set, batch_size=256)
     test_loader = DataLoader(test_set, batch_size=256)
     console.print(
-        f"{len(dataset)} readings -> train {len(train_set)} / validation {len(val_set)} / "
-        f"test {len(test_set)}; {len(train_loader)} batches of up to {batch_size} per epoch"
+        f"train {len(train_set)} / val {len(val_set)} / test {len(test_set)} readings; "
+        f"{len(train_loader)} batches (up to {batch_size} each) per epoch"
     )
     model = make_model().to(device)
     start = time.perf_counter()
     result = train(model, train_loader, val_loader, device, epochs, lr, PATIENCE)
-    train_seconds = time.perf_counter() - start
-    epochs_run = len(result["val_loss"])
-
-    finite = [v for v in result["train_loss"] + result["val_loss"] if math.isfinite(v)] or [1.0]
+    mean_power = dataset.targets[train_set.indices].mean()  # the best constant guess
+    metrics = {
+        "train_seconds": time.perf_counter() - start,
+        "epochs": len(result["train_loss"]),
+        "best_epoch": result["best_epoch"],
+        "val_loss": result["best_val_loss"],
+        "test_loss": evaluate(model, test_loader, device),  # the best weights, on unseen data
+        "baseline_test_loss": ((dataset.targets[test_set.indices] - mean_power) ** 2).mean().item(),
+    }
+    losses = result["train_loss"] + result["val_loss"]
+    finite = [v for v in losses if math.isfinite(v)]  # never empty: val_loss[0] is untrained
     low, high = min(finite), max(finite)
     console.print(f"loss curve, log scale from {high:.3g} (top) to {low:.3g} (bottom):")
-    console.print(f"  train {sparkline(result['train_loss'], low, high, CURVE_WIDTH)}")
-    console.print(f"  val   {sparkline(result['val_loss'], low, high, CURVE_WIDTH)}")
-
-    if result["best_epoch"] == 0:
-        console.print("No epoch beat the untrained model: the loss blew up. Try a smaller --lr.")
-    stop = "stopped early" if epochs_run < epochs else "ran every epoch"
-    test_loss = evaluate(model, test_loader, device)  # the best weights, on unseen data
-    mean_power = dataset.targets[train_set.indices].mean()  # the best constant guess
-    baseline = ((dataset.targets[test_set.indices] - mean_power) ** 2).mean().item()
+    # val starts at epoch 0 (the untrained model), train at epoch 1: one space lines them up
+    console.print(f"  train  {sparkline(result['train_loss'], low, high, CURVE_WIDTH)}")
+    console.print(f"  val   {sparkline(result['val_loss'], low, high, CURVE_WIDTH + 1)}")
+    if len(finite) < len(losses):
+        console.print("The loss blew up (x = nan/inf): best weights kept; try a smaller --lr.")
+    stop = "stopped early" if metrics["epochs"] < epochs else "ran every epoch"
     table = Table("metric", "value")
-    table.add_row("epochs run", f"{epochs_run} of {epochs} ({stop})")
-    table.add_row("best epoch (weights kept)", str(result["best_epoch"]))
-    table.add_row("best validation MSE", f"{result['best_val_loss']:.4f}")
-    table.add_row("test MSE", f"{test_loss:.4f}")
-    table.add_row("test MSE of always guessing the mean", f"{baseline:.4f}")
-    table.add_row("training time", f"{train_seconds:.2f} s")
+    table.add_row("epochs run", f"{metrics['epochs']} of {epochs} ({stop})")
+    table.add_row("best epoch (weights kept)", str(metrics["best_epoch"]))
+    table.add_row("best validation MSE", f"{metrics['val_loss']:.4f}")
+    table.add_row("test MSE", f"{metrics['test_loss']:.4f}")
+    table.add_row("test MSE of always guessing the mean", f"{metrics['baseline_test_loss']:.4f}")
+    table.add_row("training time", f"{metrics['train_seconds']:.2f} s")
     console.print(table)
-    return {
-        "val_loss": result["best_val_loss"],
-        "test_loss": test_loss,
-        "baseline_test_loss": baseline,
-        "best_epoch": result["best_epoch"],
-        "epochs": epochs_run,
-        "train_seconds": train_seconds,
-    }
+    return metrics
 
 
 # %% main
@@ -395,26 +382,23 @@ def main() -> None:
         description="Lesson 04: autograd, gradient descent by hand, and the full training loop.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    devices = ["auto", "cpu", "cuda", "mps", "xpu"]
     parser.add_argument(
-        "--device",
-        choices=["auto", "cpu", "cuda", "mps", "xpu"],
-        default="auto",
-        help="where tensors live; auto = the available accelerator, else cpu",
+        "--device", choices=devices, default="auto", help="auto: accelerator or cpu"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for torch, numpy and random")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for tests")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="most passes over the data")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="samples per step")
     parser.add_argument("--lr", type=float, default=LEARNING_RATE, help="SGD's learning rate")
-    parser.add_argument(
-        "--metrics-json", metavar="PATH", help="write the final metrics here as JSON"
-    )
+    parser.add_argument("--metrics-json", metavar="PATH", help="write final metrics as JSON")
     args = parser.parse_args()
+    if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0:
+        parser.error("--epochs, --batch-size and --lr must be positive")
 
     device = resolve_device(args.device)
     seed_everything(args.seed)
-    # Our tensors are tiny: handing each op to a pool of CPU threads costs more than the maths,
-    # and on a busy machine it can make every step many times slower.
+    # Tiny tensors: a pool of CPU threads per op costs more than the maths (a lot, when busy).
     torch.set_num_threads(1)
     epochs = min(args.epochs, SMOKE_EPOCHS) if args.smoke else args.epochs
     num_samples = SMOKE_SAMPLES if args.smoke else NUM_SAMPLES
@@ -431,14 +415,12 @@ def main() -> None:
     same_fit_with_optim(line_x, line_y, w, b)
     metrics = full_training_loop(device, num_samples, epochs, args.batch_size, args.lr, args.seed)
 
-    console.print(
-        Panel(
-            "backward() fills .grad with d(loss)/d(parameter); gradients add up, so clear them "
-            "every step. Training is forward -> loss -> zero_grad -> backward -> step, with "
-            "validation each epoch deciding when to stop and which weights to keep.",
-            title="What you just learned",
-        )
+    learned = (
+        "backward() fills .grad with d(loss)/d(parameter); gradients add up, so clear them "
+        "every step. Training is forward -> loss -> zero_grad -> backward -> step, with "
+        "validation each epoch deciding when to stop and which weights to keep."
     )
+    console.print(Panel(learned, title="What you just learned"))
     if args.metrics_json:
         with open(args.metrics_json, "w", encoding="utf-8") as file:
             json.dump(metrics, file, indent=2)

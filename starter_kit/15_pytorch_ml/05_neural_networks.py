@@ -28,6 +28,7 @@ import math
 import random
 import sys
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -38,11 +39,9 @@ from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
 # %% Config
-BATCH = 4  # samples in every layer demo
+DEMO_BATCH = 4  # samples in every layer demo
 SEQ_LEN = 7  # tokens per sequence for nn.Embedding and nn.LSTM
-VOCAB_SIZE = 100
-EMBED_DIM = 16
-LSTM_HIDDEN = 32
+VOCAB_SIZE, EMBED_DIM, LSTM_HIDDEN = 100, 16, 32  # nn.Embedding(100, 16), nn.LSTM(16, 32)
 IMAGE_SIZE = 28  # a 28x28 RGB image for nn.Conv2d
 INIT_DEPTH = 10  # layers in the weight-initialisation experiment
 INIT_WIDTH = 64
@@ -52,8 +51,14 @@ EPOCHS = 100
 SMOKE_EPOCHS = 10
 BATCH_SIZE = 64
 LOSS_THRESHOLD = 0.01  # "steps to threshold" = first step whose full-data MSE is below this
-# The four runs of the optimizer race and their learning rates (--lr replaces them all).
-DEFAULT_LRS = {"SGD + momentum": 0.1, "Adam": 0.02, "AdamW": 0.02, "AdamW + cosine": 0.02}
+# The optimizer race: run -> (optimizer maker, learning rate, cosine schedule?). --lr replaces
+# every run's learning rate. AdamW is Adam whose weight decay shrinks the weights directly.
+RUNS = {
+    "SGD + momentum": (partial(torch.optim.SGD, momentum=0.9), 0.1, False),
+    "Adam": (torch.optim.Adam, 0.02, False),
+    "AdamW": (partial(torch.optim.AdamW, weight_decay=0.01), 0.02, False),
+    "AdamW + cosine": (partial(torch.optim.AdamW, weight_decay=0.01), 0.02, True),
+}
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
 console = Console()
@@ -84,11 +89,12 @@ def seed_everything(seed: int) -> None:
 
 
 def sparkline(values: list[float], low: float, high: float, width: int = 16) -> str:
-    """Losses as a row of block characters on a log scale (they fall by orders of magnitude)."""
+    """Losses as block characters on a log scale (they fall by orders of magnitude); an x marks
+    a loss that is not a finite number (NaN or inf: the run diverged)."""
     picks = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
-    span = math.log10(high) - math.log10(low) or 1.0
-    levels = [(math.log10(v) - math.log10(low)) / span for v in picks]
-    return "".join(SPARK_BLOCKS[min(7, max(0, round(level * 7)))] for level in levels)
+    span = math.log10(high / low) or 1.0
+    levels = [math.log10(max(v, low) / low) / span if math.isfinite(v) else None for v in picks]
+    return "".join("x" if lv is None else SPARK_BLOCKS[min(7, round(lv * 7))] for lv in levels)
 
 
 # %% 1. Building a model with nn.Module
@@ -102,25 +108,21 @@ class SimpleNet(nn.Module):
         self.fc2 = nn.Linear(5, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Call model(x), never model.forward(x): __call__ also runs hooks around forward.
+        # Call model(x), never model.forward(x): __call__ also runs any hooks around forward.
         return self.fc2(self.relu(self.fc1(x)))  # (batch, 10) -> (batch, 5) -> (batch, 1)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def build_a_model(device: torch.device) -> None:
     console.rule("1. Building a model with nn.Module")
     model = SimpleNet().to(device)
     console.print(model)
-    output = model(torch.randn(BATCH, 10, device=device))  # (4, 10) -> (4, 1)
+    output = model(torch.randn(DEMO_BATCH, 10, device=device))  # (4, 10) -> (4, 1)
     console.print(f"input (4, 10) -> output {tuple(output.shape)}")
 
     table = Table("named_parameters()", "shape", "count")
     for name, param in model.named_parameters():
         table.add_row(name, str(tuple(param.shape)), str(param.numel()))
-    table.add_row("[bold]total", "", f"[bold]{count_parameters(model)}")
+    table.add_row("[bold]total", "", f"[bold]{sum(p.numel() for p in model.parameters())}")
     console.print(table)
 
     # state_dict: the name -> tensor mapping you save; a fresh model loads it and becomes a copy.
@@ -128,16 +130,14 @@ def build_a_model(device: torch.device) -> None:
     twin = SimpleNet().to(device)
     twin.load_state_dict(state)
     probe = torch.randn(2, 10, device=device)
+    same = torch.equal(model(probe), twin(probe))
     console.print(f"state_dict keys: {list(state.keys())}")
-    console.print(
-        f"fresh model after load_state_dict gives the same outputs: "
-        f"{torch.equal(model(probe), twin(probe))}"
-    )
+    console.print(f"fresh model after load_state_dict gives the same outputs: {same}")
 
     # nn.Sequential: the same network when forward is just 'one layer after another'.
     sequential = nn.Sequential(nn.Linear(10, 5), nn.ReLU(), nn.Linear(5, 1))
     console.print(
-        f"nn.Sequential version: {count_parameters(sequential)} parameters, "
+        f"nn.Sequential version: {sum(p.numel() for p in sequential.parameters())} parameters, "
         f"keys {list(sequential.state_dict().keys())[:2]} ..."
     )
     children = [f"{name}: {type(module).__name__}" for name, module in model.named_children()]
@@ -145,42 +145,34 @@ def build_a_model(device: torch.device) -> None:
 
 
 # %% 2. Layers and their shapes
-def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
-    """How many positions a kernel fits in one spatial dimension."""
-    return (size + 2 * padding - kernel) // stride + 1
-
-
 def layer_shapes(device: torch.device) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
     """Run each layer once on a real tensor; return rows of (layer, input shape, output shape)."""
-    features = torch.randn(BATCH, 10, device=device)  # (batch, features)
-    images = torch.randn(BATCH, 3, IMAGE_SIZE, IMAGE_SIZE, device=device)  # (batch, C, H, W)
-    tokens = torch.randint(0, VOCAB_SIZE, (BATCH, SEQ_LEN), device=device)  # (batch, seq_len)
+    features = torch.randn(DEMO_BATCH, 10, device=device)  # (batch, features)
+    images = torch.randn(DEMO_BATCH, 3, IMAGE_SIZE, IMAGE_SIZE, device=device)  # (batch, C, H, W)
+    tokens = torch.randint(0, VOCAB_SIZE, (DEMO_BATCH, SEQ_LEN), device=device)  # (batch, seq)
 
-    embedded = nn.Embedding(VOCAB_SIZE, EMBED_DIM).to(device)(tokens)  # (4, 7, 16)
+    embedding = nn.Embedding(VOCAB_SIZE, EMBED_DIM).to(device)
+    embedded = embedding(tokens)  # (4, 7, 16)
     lstm = nn.LSTM(EMBED_DIM, LSTM_HIDDEN, batch_first=True).to(device)
     # batch_first applies to the sequence output only: h_n and c_n stay (layers, batch, hidden).
     lstm_output, (hidden_state, cell_state) = lstm(embedded)
     same_conv = nn.Conv2d(3, 8, kernel_size=3, padding=1).to(device)
     strided_conv = nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1).to(device)
-    layers = [
-        ("nn.Linear(10, 5)", features, nn.Linear(10, 5).to(device)(features)),
+    linear, dropout = nn.Linear(10, 5).to(device), nn.Dropout(0.5)
+    batch_norm, layer_norm = nn.BatchNorm1d(10).to(device), nn.LayerNorm(10).to(device)
+    rows = [
+        ("nn.Linear(10, 5)", features, linear(features)),
         ("nn.Conv2d(3, 8, 3, padding=1)", images, same_conv(images)),
         ("nn.Conv2d(3, 8, 3, stride=2, padding=1)", images, strided_conv(images)),
         ("nn.Embedding(100, 16)", tokens, embedded),
-        ("nn.LSTM(16, 32) output", embedded, lstm_output),
-        ("nn.LSTM(16, 32) h_n", embedded, hidden_state),
-        ("nn.LSTM(16, 32) c_n", embedded, cell_state),
-        ("nn.Dropout(0.5)", features, nn.Dropout(0.5)(features)),
-        ("nn.BatchNorm1d(10)", features, nn.BatchNorm1d(10).to(device)(features)),
-        ("nn.LayerNorm(10)", features, nn.LayerNorm(10).to(device)(features)),
+        ("nn.LSTM(16, 32, batch_first=True) output", embedded, lstm_output),
+        ("nn.LSTM(16, 32, batch_first=True) h_n", embedded, hidden_state),
+        ("nn.LSTM(16, 32, batch_first=True) c_n", embedded, cell_state),
+        ("nn.Dropout(0.5)", features, dropout(features)),
+        ("nn.BatchNorm1d(10)", features, batch_norm(features)),
+        ("nn.LayerNorm(10)", features, layer_norm(features)),
     ]
-    return [(name, tuple(x.shape), tuple(y.shape)) for name, x, y in layers]
-
-
-def dropout_passes(values: torch.Tensor, training: bool, passes: int = 2) -> list[torch.Tensor]:
-    """The same nn.Dropout(0.5) on the same input several times, in train or eval mode."""
-    dropout = nn.Dropout(0.5).train(training)
-    return [dropout(values) for _ in range(passes)]
+    return [(name, tuple(x.shape), tuple(y.shape)) for name, x, y in rows]
 
 
 def layers_and_shapes(device: torch.device) -> None:
@@ -189,26 +181,23 @@ def layers_and_shapes(device: torch.device) -> None:
     for name, input_shape, output_shape in layer_shapes(device):
         table.add_row(name, str(input_shape), str(output_shape))
     console.print(table)
-    console.print("Conv2d output size = (size + 2 * padding - kernel) // stride + 1")
-    console.print(
-        f"  stride 1: (28 + 2 - 3) // 1 + 1 = {conv_output_size(28, 3, 1, 1)}   "
-        f"stride 2: (28 + 2 - 3) // 2 + 1 = {conv_output_size(28, 3, 2, 1)}"
-    )
+    console.print("Conv2d output side = (size + 2 * padding - kernel) // stride + 1")
+    console.print("  size 28, kernel 3, padding 1: stride 1 keeps 28, stride 2 gives 14")
 
     # Dropout zeroes half the values at random while training and doubles the rest, so the
     # expected sum stays the same; in eval mode it does nothing, so predictions are repeatable.
-    ones = torch.ones(8, device=device)
+    ones, dropout = torch.ones(8, device=device), nn.Dropout(0.5)
     for mode, training in [("train", True), ("eval", False)]:
-        for run, output in enumerate(dropout_passes(ones, training), start=1):
-            console.print(f"dropout {mode:5} pass {run}: {output.tolist()}")
+        dropout.train(training)
+        for run in (1, 2):  # a new random mask on every call in train mode
+            console.print(f"dropout {mode:5} pass {run}: {dropout(ones).tolist()}")
 
     # BatchNorm1d normalises each feature over the batch; LayerNorm each sample over its features.
-    features = torch.randn(BATCH, 10, device=device) * 5 + 3  # (4, 10), far from mean 0, std 1
-    batch_normed = nn.BatchNorm1d(10).to(device)(features)
-    layer_normed = nn.LayerNorm(10).to(device)(features)
+    features = torch.randn(DEMO_BATCH, 10, device=device) * 5 + 3  # (4, 10), not mean 0, std 1
+    batch_norm, layer_norm = nn.BatchNorm1d(10).to(device), nn.LayerNorm(10).to(device)
     console.print(
-        f"BatchNorm1d: mean of each column ~ {batch_normed.mean(0).abs().max():.4f} | "
-        f"LayerNorm: mean of each row ~ {layer_normed.mean(1).abs().max():.4f}"
+        f"BatchNorm1d: mean of each column ~ {batch_norm(features).mean(0).abs().max():.4f} | "
+        f"LayerNorm: mean of each row ~ {layer_norm(features).mean(1).abs().max():.4f}"
     )
 
 
@@ -236,9 +225,8 @@ def loss_functions() -> None:
     console.rule("4. Loss functions")
     predictions = torch.tensor([2.5, 0.0, 2.0])
     targets = torch.tensor([3.0, -0.5, 2.0])
-    console.print(
-        f"MSELoss: mean of (0.5^2, 0.5^2, 0^2) = {nn.MSELoss()(predictions, targets):.4f}"
-    )
+    mse = nn.MSELoss()(predictions, targets)
+    console.print(f"MSELoss: mean of (0.5^2, 0.5^2, 0^2) = {mse:.4f}")
 
     # CrossEntropyLoss wants raw logits (batch, classes) and class indices (batch,) as int64.
     logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])  # (2 samples, 3 classes)
@@ -253,37 +241,40 @@ def loss_functions() -> None:
     )
 
     # A confidently wrong binary prediction: logit 30, label 0. sigmoid(30) rounds to exactly 1.0
-    # in float32, so BCELoss sees log(0), clamps it to -100 and its gradient vanishes.
+    # in float32: BCELoss clamps log(0) to -100, and sigmoid's backward, p * (1 - p), is exactly 0.
+    label = torch.tensor([0.0])
+    binary_losses = {
+        "BCELoss(sigmoid(logit))": lambda logit: nn.BCELoss()(torch.sigmoid(logit), label),
+        "BCEWithLogitsLoss(logit)": lambda logit: nn.BCEWithLogitsLoss()(logit, label),
+    }
     table = Table("loss", "value", "d loss / d logit")
-    for name in ["BCELoss(sigmoid(logit))", "BCEWithLogitsLoss(logit)"]:
+    for name, loss_of in binary_losses.items():
         logit = torch.tensor([30.0], requires_grad=True)
-        label = torch.tensor([0.0])
-        if name.startswith("BCELoss"):
-            loss = nn.BCELoss()(torch.sigmoid(logit), label)
-        else:
-            loss = nn.BCEWithLogitsLoss()(logit, label)
+        loss = loss_of(logit)
         loss.backward()
         table.add_row(name, f"{loss.item():.4f}", f"{logit.grad.item():.4f}")
     console.print(table)
 
 
 # %% 5. Weight initialisation
-def deep_tanh_stats(init: str, inputs: torch.Tensor) -> tuple[list[float], float, float]:
-    """Push inputs through INIT_DEPTH Linear+Tanh layers whose weights are initialised one way.
+INITS = {  # name -> what it does to a layer's weight, in place
+    "normal(std=0.01)": lambda weight: nn.init.normal_(weight, std=0.01),
+    "normal(std=1)": lambda weight: nn.init.normal_(weight, std=1.0),
+    "PyTorch default": lambda weight: None,  # keep nn.Linear's U(+-1/sqrt(fan_in))
+    # 5/3 is nn.init.calculate_gain("tanh"): it makes up for what tanh shrinks
+    "xavier(gain=5/3)": lambda weight: nn.init.xavier_normal_(weight, gain=5 / 3),
+}
+
+
+def deep_tanh_stats(init, inputs: torch.Tensor) -> tuple[list[float], float, float]:
+    """Push inputs through INIT_DEPTH Linear+Tanh layers, each weight set by init(weight).
 
     Returns the std of the activations after every layer, the share of last-layer units stuck
-    near +-1 (saturated: their gradient is almost 0), and the first layer's gradient norm.
-    """
+    near +-1 (saturated), and the norm of the gradient of the loss w.r.t. layer 1's weights."""
     layers = [nn.Linear(INIT_WIDTH, INIT_WIDTH) for _ in range(INIT_DEPTH)]
     for layer in layers:
         nn.init.zeros_(layer.bias)  # so that only the weights decide what happens
-        if init == "normal(std=0.01)":
-            nn.init.normal_(layer.weight, std=0.01)
-        elif init == "normal(std=1)":
-            nn.init.normal_(layer.weight, std=1.0)
-        elif init == "xavier(gain=5/3)":
-            nn.init.xavier_normal_(layer.weight, gain=nn.init.calculate_gain("tanh"))
-        # "PyTorch default": leave it, nn.Linear already drew U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+        init(layer.weight)
     stds = []
     activations = inputs  # (batch, width)
     for layer in layers:
@@ -297,12 +288,12 @@ def deep_tanh_stats(init: str, inputs: torch.Tensor) -> tuple[list[float], float
 def weight_initialisation() -> None:
     console.rule("5. Weight initialisation")
     inputs = torch.randn(256, INIT_WIDTH)  # (batch, width), std 1
-    title = "10 x (Linear(64, 64) + Tanh), biases 0, inputs with std 1"
-    table = Table("init", "std layer 1", "std layer 10", "saturated", "layer-1 grad", title=title)
-    for init in ["normal(std=0.01)", "normal(std=1)", "PyTorch default", "xavier(gain=5/3)"]:
+    headers = ["init", "std\nlayer 1", "std\nlayer 10", "saturated", "grad norm\nlayer 1"]
+    table = Table(*headers, title="10 x (Linear(64, 64) + Tanh), biases 0, inputs with std 1")
+    for name, init in INITS.items():
         stds, saturated, grad_norm = deep_tanh_stats(init, inputs)
         table.add_row(
-            init, f"{stds[0]:.3f}", f"{stds[-1]:.3f}", f"{saturated:.0%}", f"{grad_norm:.1e}"
+            name, f"{stds[0]:.3f}", f"{stds[-1]:.3f}", f"{saturated:.0%}", f"{grad_norm:.1e}"
         )
     console.print(table)
 
@@ -316,16 +307,6 @@ def make_mlp() -> nn.Sequential:
         nn.Tanh(),
         nn.Linear(MLP_HIDDEN, 1),
     )
-
-
-def make_optimizer(run: str, params, lr: float) -> torch.optim.Optimizer:
-    if run == "SGD + momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
-    if run == "Adam":
-        return torch.optim.Adam(params, lr=lr)
-    if run.startswith("AdamW"):  # Adam whose weight decay shrinks the weights directly
-        return torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    raise ValueError(f"no optimizer for the run {run!r}")
 
 
 def train_curve(model, optimizer, scheduler, x, y, epochs: int, batch_size: int, seed: int):
@@ -352,41 +333,40 @@ def steps_to_threshold(losses: list[float], threshold: float = LOSS_THRESHOLD) -
     return next((step for step, loss in enumerate(losses, start=1) if loss < threshold), None)
 
 
-def optimizers(device: torch.device, epochs: int, batch_size: int, lr: float | None, seed: int):
+def optimizer_race(device: torch.device, epochs: int, batch_size: int, lr: float | None, seed):
     console.rule("6. Optimizers and a learning-rate schedule")
     x = torch.linspace(-1, 1, NUM_POINTS, device=device).unsqueeze(1)  # (256, 1)
     y = torch.sin(3 * x)  # (256, 1): a curve that no straight line fits
     initial_state = copy.deepcopy(make_mlp().state_dict())
     total_steps = epochs * math.ceil(NUM_POINTS / batch_size)
-    curves, run_lrs = {}, {}
-    train_seconds = 0.0
-    for run, default_lr in DEFAULT_LRS.items():
+    curves, run_lrs, notes, train_seconds = {}, {}, [], 0.0
+    for run, (make_optimizer, default_lr, use_cosine) in RUNS.items():
         run_lrs[run] = lr if lr is not None else default_lr
         model = make_mlp().to(device)
         model.load_state_dict(initial_state)  # every run starts from the very same weights
-        optimizer = make_optimizer(run, model.parameters(), run_lrs[run])
+        optimizer = make_optimizer(model.parameters(), lr=run_lrs[run])
         # A scheduler rewrites the optimizer's lr as training goes: a cosine from lr down to 0.
-        scheduler = CosineAnnealingLR(optimizer, total_steps) if "cosine" in run else None
+        scheduler = CosineAnnealingLR(optimizer, T_max=total_steps) if use_cosine else None
         start = time.perf_counter()
         curves[run] = train_curve(model, optimizer, scheduler, x, y, epochs, batch_size, seed)
         train_seconds += time.perf_counter() - start
+        if scheduler is not None:  # get_last_lr(): the lr the next step would use
+            notes.append(
+                f"cosine schedule: lr {run_lrs[run]:g} at step 1, "
+                f"{scheduler.get_last_lr()[0]:.2g} after step {total_steps}"
+            )
 
-    low = min(min(losses) for losses in curves.values())  # one log scale for all sparklines
-    high = max(max(losses) for losses in curves.values())
+    # One log scale for all sparklines, from the finite losses (a diverged run has NaN or inf).
+    finite = [loss for losses in curves.values() for loss in losses if math.isfinite(loss)]
+    low, high = max(min(finite, default=1.0), 1e-12), max(finite, default=1.0)
     title = f"MSE on all {NUM_POINTS} points: final, best, steps to < {LOSS_THRESHOLD}, curve"
     table = Table("run", "lr", "final", "best", "steps", "loss curve (log)", title=title)
     for run, losses in curves.items():
+        best = min((loss for loss in losses if math.isfinite(loss)), default=math.nan)
         steps = str(steps_to_threshold(losses) or "not reached")
-        sparks = sparkline(losses, low, high)
-        table.add_row(
-            run, f"{run_lrs[run]:g}", f"{losses[-1]:.1e}", f"{min(losses):.1e}", steps, sparks
-        )
-    console.print(table)
-    # get_last_lr() is the lr the next step would use: the cosine has reached 0.
-    console.print(
-        f"cosine schedule: lr {run_lrs['AdamW + cosine']:g} at step 1, "
-        f"{scheduler.get_last_lr()[0]:.2g} after step {total_steps}"
-    )
+        cells = [f"{run_lrs[run]:g}", f"{losses[-1]:.1e}", f"{best:.1e}", steps]
+        table.add_row(run, *cells, sparkline(losses, low, high))
+    console.print(table, *notes)
     console.print(f"{len(curves)} runs x {total_steps} steps, in {train_seconds:.2f} s")
     return {
         "epochs": epochs,
@@ -405,26 +385,15 @@ def main() -> None:
         "initialisation, and SGD vs Adam vs AdamW from the same starting weights.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument(
-        "--device",
-        choices=["auto", "cpu", "cuda", "mps", "xpu"],
-        default="auto",
-        help="where tensors live; auto = the available accelerator, else cpu",
-    )
+    devices = ["auto", "cpu", "cuda", "mps", "xpu"]
+    parser.add_argument("--device", choices=devices, default="auto", help="auto = accelerator/cpu")
     parser.add_argument("--seed", type=int, default=0, help="seed for torch, numpy and random")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for tests")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over the data per run")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="samples per step")
-    parser.add_argument(
-        "--lr",
-        type=float,
-        default=None,
-        help="one learning rate for all four runs of the optimizer race; default: each run's "
-        "own: " + ", ".join(f"{run} {lr:g}" for run, lr in DEFAULT_LRS.items()),
-    )
-    parser.add_argument(
-        "--metrics-json", metavar="PATH", help="write the final metrics here as JSON"
-    )
+    own_lrs = ", ".join(f"{run} {lr:g}" for run, (_, lr, _) in RUNS.items())
+    parser.add_argument("--lr", type=float, help=f"one lr for all runs; default: {own_lrs}")
+    parser.add_argument("--metrics-json", metavar="PATH", help="write final metrics as JSON here")
     args = parser.parse_args()
     if args.epochs < 1 or args.batch_size < 1 or (args.lr is not None and args.lr <= 0):
         parser.error("--epochs, --batch-size and --lr must be positive")
@@ -443,17 +412,15 @@ def main() -> None:
     activation_functions()
     loss_functions()
     weight_initialisation()
-    metrics = optimizers(device, epochs, args.batch_size, args.lr, args.seed)
+    metrics = optimizer_race(device, epochs, args.batch_size, args.lr, args.seed)
 
-    console.print(
-        Panel(
-            "A model is an nn.Module that owns layers and parameters; every layer has a shape "
-            "contract you can check on a real tensor. Losses take raw logits, initialisation "
-            "decides whether signals survive depth, and the optimizer and its learning rate "
-            "decide how fast the same model learns.",
-            title="What you just learned",
-        )
+    summary = (
+        "A model is an nn.Module that owns layers and parameters; every layer has a shape "
+        "contract you can check on a real tensor. Losses take raw logits, initialisation "
+        "decides whether signals survive depth, and the optimizer and its learning rate "
+        "decide how fast the same model learns."
     )
+    console.print(Panel(summary, title="What you just learned"))
     if args.metrics_json:
         with open(args.metrics_json, "w", encoding="utf-8") as file:
             json.dump(metrics, file, indent=2)
