@@ -93,8 +93,11 @@ def sparkline(values: list[float], low: float, high: float, width: int = 16) -> 
     a loss that is not a finite number (NaN or inf: the run diverged)."""
     picks = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
     span = math.log10(high / low) or 1.0
-    levels = [math.log10(max(v, low) / low) / span if math.isfinite(v) else None for v in picks]
-    return "".join("x" if lv is None else SPARK_BLOCKS[min(7, round(lv * 7))] for lv in levels)
+    blocks = []
+    for loss in picks:
+        level = math.log10(max(loss, low) / low) / span if math.isfinite(loss) else None
+        blocks.append("x" if level is None else SPARK_BLOCKS[min(7, round(level * 7))])
+    return "".join(blocks)
 
 
 # %% 1. Building a model with nn.Module
