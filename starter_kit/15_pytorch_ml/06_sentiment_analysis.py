@@ -1,0 +1,470 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = [
+#     "torch>=2.15",
+#     "numpy>=2.0",
+#     "rich>=14",
+# ]
+#
+# [tool.uv]
+# exclude-newer = "2026-11-01T00:00:00Z"
+# ///
+"""Lesson 06 - Project: sentiment analysis, from raw review text to "Positive (0.95 confidence)".
+
+Tokenizer, vocabulary, padded batches, EmbeddingBag and LSTM models, a Naive Bayes baseline,
+validation, one honest test, a checkpoint, a predictor. Guide: learning/06_sentiment_analysis.md
+Run: uv run starter_kit/15_pytorch_ml/06_sentiment_analysis.py [--predict TEXT] [--dataset imdb]
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import pickle
+import random
+import re
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import track
+from rich.table import Table
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
+from torch.utils.data import DataLoader
+
+# %% Config
+LESSON_DIR = Path(__file__).resolve().parent
+CORPUS_PATH = LESSON_DIR / "data" / "movie_reviews.tsv"  # written for the kit: data/README.md
+DEFAULT_CHECKPOINT = LESSON_DIR / "checkpoints" / "06_sentiment.pt"
+CACHE_DIR = Path(os.environ.get("STARTER_KIT_CACHE", Path.home() / ".cache/pytorch-starter-kit"))
+IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+IMDB_SIZE = 84_125_825
+IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
+LABELS = ["Negative", "Positive"]  # label 0, label 1
+PAD_ID, UNK_ID = 0, 1  # "<pad>" and "<unk>" open every vocabulary
+MIN_FREQ = 2  # a word (or word pair) seen once in train is mostly noise: it is left out
+MAX_TOKENS = 256  # IMDB reviews run to 2,000 words; the models read the first 256
+EMBED_DIM, HIDDEN_SIZE, DROPOUT = 64, 64, 0.5  # dropout: 2,300 reviews are easy to memorise
+EPOCHS, BATCH_SIZE, LEARNING_RATE = 10, 32, 1e-2  # chosen on the validation split
+SMOKE_EPOCHS, SMOKE_REVIEWS = 3, 400  # --smoke: 3 epochs, the first 400 reviews of each split
+DEMO_TEXTS = ["This movie is amazing!", "Not bad at all.", "A wonderful, moving film."]
+console = Console()
+
+
+def resolve_device(requested: str) -> torch.device:
+    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU; exit 2 if absent."""
+    accelerator = torch.accelerator.current_accelerator(check_available=True)  # None on CPU-only
+    available = ["cpu"] + ([accelerator.type] if accelerator is not None else [])
+    if requested == "auto":
+        return torch.device(available[-1])
+    if requested not in available:  # a usage error: exit status 2
+        fail(f"device '{requested}' is not available; available: {', '.join(available)}", 2)
+    return torch.device(requested)
+
+
+def fail(message: str, status: int = 1) -> None:
+    """A failure the learner can fix: one line on stderr, exit status 1, no traceback."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(status)
+
+
+# %% 1. The data
+def load_imdb(seed=0, cache_dir=CACHE_DIR, url=IMDB_URL, size=IMDB_SIZE, sha256=IMDB_SHA256):
+    """Download once (checksum-verified, renamed into place only when whole), then read it."""
+    archive = Path(cache_dir) / "aclImdb_v1.tar.gz"
+    if not (archive.exists() and hashlib.sha256(archive.read_bytes()).hexdigest() == sha256):
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=archive.parent, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as file, urllib.request.urlopen(url, timeout=30) as response:
+                chunks = iter(lambda: response.read(1 << 20), b"")  # 1 MiB at a time until b""
+                for chunk in track(chunks, "IMDB", size >> 20, disable=not console.is_terminal):
+                    file.write(chunk)
+            if hashlib.sha256(Path(partial).read_bytes()).hexdigest() != sha256:
+                raise ValueError(f"the download from {url} does not match its published checksum")
+            os.replace(partial, archive)  # atomic: a half-written file never gets the real name
+        finally:
+            Path(partial).unlink(missing_ok=True)
+    splits = {"train": [], "test": []}  # the checksum vouches for the archive's contents
+    with tarfile.open(archive, "r:gz") as tar:  # no extractall: nothing lands on disk
+        for member in tar:  # the README and train/unsup (no labels) do not match
+            found = re.fullmatch(r"aclImdb/(train|test)/(pos|neg)/\d+_\d+\.txt", member.name)
+            if found and member.isfile():
+                text = tar.extractfile(member).read().decode("utf-8")
+                splits[found[1]].append((text, int(found[2] == "pos")))
+    for reviews in splits.values():  # the archive lists all negatives, then all positives
+        random.Random(seed).shuffle(reviews)
+    cut = len(splits["train"]) // 10  # IMDB has no validation split: hold out 10% of train
+    splits["validation"], splits["train"] = splits["train"][:cut], splits["train"][cut:]
+    return splits
+
+
+def show_data(dataset: str, smoke: bool, seed: int) -> dict[str, list[tuple[str, int]]]:
+    console.rule("1. The data")
+    if dataset == "imdb":
+        try:
+            splits = load_imdb(seed)
+        except (OSError, ValueError) as error:  # no network (URLError is an OSError), a bad file
+            fail(f"IMDB: {error}; the offline default is --dataset bundled")
+    elif not CORPUS_PATH.exists():
+        fail(f"the review corpus is missing: it should be at {CORPUS_PATH}")
+    else:  # the kit's corpus: one review per line, split<TAB>label<TAB>text, the split fixed
+        splits = {"train": [], "validation": [], "test": []}
+        for line in CORPUS_PATH.read_text(encoding="utf-8").splitlines()[1:]:  # 1: the header
+            split, label, text = line.split("\t", 2)
+            splits[split].append((text, int(label == "pos")))
+    if smoke:  # a few hundred reviews per split (IMDB's 25,000 test reviews shrink too)
+        splits = {name: reviews[:SMOKE_REVIEWS] for name, reviews in splits.items()}
+    table = Table("split", "reviews", "positive", "negative", title=f"dataset: {dataset}")
+    for name, reviews in splits.items():
+        num_positive = sum(label for _, label in reviews)
+        table.add_row(name, str(len(reviews)), str(num_positive), str(len(reviews) - num_positive))
+    console.print(table)
+    for text, label in splits["train"][:3]:
+        console.print(f"  {LABELS[label]}: {text[:65]}", markup=False)
+    return splits
+
+
+# %% 2. Tokenization
+def tokenize(text: str) -> list[str]:
+    """Lowercase words, keeping "isn't" whole (negation matters here), plus ! and ?."""
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?|[!?]", text.lower().replace("<br />", " "))  # IMDB
+
+
+def show_tokenization() -> None:
+    console.rule("2. Tokenization")
+    for text in DEMO_TEXTS + ["Isn't it AWFUL?!"]:
+        console.print(f"  {text!r:31} -> {tokenize(text)}", markup=False)
+
+
+# %% 3. Vocabulary
+def encode(text: str, token_to_id: dict[str, int]) -> list[int]:
+    """Text -> ids; unseen words become <unk>, and a review with no words is one <unk>."""
+    ids = [token_to_id.get(token, UNK_ID) for token in tokenize(text)][:MAX_TOKENS]
+    return ids or [UNK_ID]
+
+
+def show_vocabulary(train: list[tuple[str, int]]) -> list[str]:
+    """Every token seen at least MIN_FREQ times in the *train* split, most frequent first."""
+    console.rule("3. Vocabulary")
+    counts = Counter(token for text, _ in train for token in tokenize(text))
+    kept = [token for token, count in counts.items() if count >= MIN_FREQ]
+    vocab = ["<pad>", "<unk>"] + sorted(kept, key=lambda token: (-counts[token], token))
+    console.print(f"{len(vocab)} tokens seen at least {MIN_FREQ} times in train; the first 10:")
+    console.print(f"  {vocab[:10]}", markup=False)
+    token_to_id = {token: index for index, token in enumerate(vocab)}
+    text = "This movie is zorptastic!"
+    console.print(f"  {text!r} -> {encode(text, token_to_id)}  (1 = <unk>, never seen)")
+    return vocab
+
+
+# %% 4. Batches
+def collate_padded(batch: list[tuple[torch.Tensor, int]]):
+    """Reviews differ in length: pad each batch to its longest review with <pad> (id 0)."""
+    sequences = [ids for ids, _ in batch]
+    ids = pad_sequence(sequences, batch_first=True, padding_value=PAD_ID)  # (batch, longest)
+    lengths = torch.tensor([len(sequence) for sequence in sequences])  # (batch,)
+    return ids, lengths, torch.tensor([label for _, label in batch])  # labels: (batch,)
+
+
+def show_batches(splits, vocab: list[str], batch_size: int) -> dict[str, DataLoader]:
+    console.rule("4. Batches")
+    token_to_id = {token: index for index, token in enumerate(vocab)}
+    loaders = {}
+    for name, reviews in splits.items():
+        # Numericalised once, up front; a plain list is a valid Dataset (it has len() and [i]).
+        dataset = [(torch.tensor(encode(text, token_to_id)), label) for text, label in reviews]
+        loaders[name] = DataLoader(dataset, batch_size, name == "train", collate_fn=collate_padded)
+    ids, lengths, _ = next(iter(loaders["train"]))
+    console.print(f"one batch: ids {tuple(ids.shape)}, lengths {lengths[:8].tolist()}...")
+    console.print(f"  shortest review, padded: {ids[lengths.argmin()][:12].tolist()}...")
+    return loaders
+
+
+# %% 5. Models
+class NaiveBayes(nn.Module):
+    """The count-based baseline: log P(class) + the sum of log P(word | class), all counted."""
+
+    def __init__(self, train_dataset: list[tuple[torch.Tensor, int]], vocab_size: int):
+        super().__init__()
+        word_counts = torch.ones(2, vocab_size)  # +1 for every word: no zero probabilities
+        for ids, label in train_dataset:
+            word_counts[label] += torch.bincount(ids, minlength=vocab_size)
+        class_counts = torch.bincount(torch.tensor([label for _, label in train_dataset]))
+        self.register_buffer("log_p_word", (word_counts / word_counts.sum(1, keepdim=True)).log())
+        self.register_buffer("log_prior", (class_counts / len(train_dataset)).log())  # (2,)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        log_p_tokens = self.log_p_word[:, ids] * (ids != PAD_ID)  # (2, batch, seq_len), pads: 0
+        return (log_p_tokens.sum(-1) + self.log_prior[:, None]).T  # (batch, 2): log P(class, text)
+
+
+class BagOfWords(nn.Module):
+    """Average the vectors of a review's words and known word pairs; one linear layer on top."""
+
+    def __init__(self, vocab_size: int, embed_dim: int, num_pairs: int):
+        super().__init__()
+        # Rows: one per word, then one per known pair, so "not bad" gets a vector of its own.
+        self.embedding = nn.EmbeddingBag(vocab_size + num_pairs, embed_dim, padding_idx=PAD_ID)
+        self.register_buffer("pair_keys", torch.zeros(num_pairs, dtype=torch.long))  # saved too
+        self.vocab_size, self.dropout = vocab_size, nn.Dropout(DROPOUT)
+        self.classifier = nn.Linear(embed_dim, 2)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        keys = ids[:, :-1] * self.vocab_size + ids[:, 1:]  # (batch, seq_len - 1): every pair
+        rows = torch.searchsorted(self.pair_keys, keys).clamp(max=len(self.pair_keys) - 1)
+        known = (self.pair_keys[rows] == keys) & (ids[:, 1:] != PAD_ID)
+        pair_ids = torch.where(known, self.vocab_size + rows, PAD_ID)  # unknown pairs: <pad>
+        bag = self.embedding(torch.cat([ids, pair_ids], dim=1))  # (batch, embed_dim): the mean
+        return self.classifier(self.dropout(bag))  # (batch, 2)
+
+
+class LSTMClassifier(nn.Module):
+    """Read the review word by word; classify from the LSTM's memory after the last real word."""
+
+    def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=PAD_ID)
+        self.lstm = nn.LSTM(embed_dim, hidden_size, batch_first=True)
+        self.dropout, self.classifier = nn.Dropout(DROPOUT), nn.Linear(hidden_size, 2)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        embedded = self.embedding(ids)  # (batch, seq_len, embed_dim)
+        # Packing tells the LSTM each review's true length, so it stops before the padding.
+        packed = pack_padded_sequence(
+            embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        _, (hidden, _) = self.lstm(packed)  # hidden: (1, batch, hidden_size)
+        return self.classifier(self.dropout(hidden[0]))  # (batch, 2)
+
+
+def build_model(config: dict) -> nn.Module:
+    """Config dict -> model: training and checkpoint loading both come through here."""
+    if config["model"] == "bag-of-words":
+        return BagOfWords(config["vocab_size"], config["embed_dim"], config["num_pairs"])
+    return LSTMClassifier(config["vocab_size"], config["embed_dim"], config["hidden_size"])
+
+
+def show_models(vocab: list[str], train_dataset, device) -> tuple[dict, dict]:
+    console.rule("5. Models")
+    size = len(vocab)  # a word pair (a, b) becomes the number a * size + b
+    keys = torch.cat([ids[:-1] * size + ids[1:] for ids, _ in train_dataset])
+    keys = keys[(keys // size != UNK_ID) & (keys % size != UNK_ID)]  # no pairs with <unk>
+    unique, counts = keys.unique(return_counts=True)  # sorted, as searchsorted needs
+    pair_keys = unique[counts >= MIN_FREQ]  # the known pairs: seen MIN_FREQ+ times in train
+    not_pairs = [f"not {vocab[key % size]}" for key in pair_keys if vocab[key // size] == "not"]
+    console.print(f"{len(pair_keys)} known word pairs, such as {not_pairs[-3:]}", markup=False)
+    extras = {"bag-of-words": {"num_pairs": len(pair_keys)}, "lstm": {"hidden_size": HIDDEN_SIZE}}
+    configs, models = {}, {}
+    for name, extra in extras.items():
+        configs[name] = {"model": name, "vocab_size": size, "embed_dim": EMBED_DIM} | extra
+        models[name] = build_model(configs[name]).to(device)
+        console.print(f"  {name}: {sum(p.numel() for p in models[name].parameters()):,} parameters")
+    models["bag-of-words"].pair_keys.copy_(pair_keys)  # from train, like the vocabulary
+    return configs, models
+
+
+# %% 6. Training
+@torch.inference_mode()
+def predict_probabilities(model: nn.Module, loader: DataLoader, device: torch.device):
+    """P(positive) for every review in the loader, and the true labels: both (num_reviews,)."""
+    model.eval()
+    batches = [(model(ids.to(device), lengths).cpu(), labels) for ids, lengths, labels in loader]
+    probabilities = torch.cat([logits.softmax(dim=1)[:, 1] for logits, _ in batches])
+    return probabilities, torch.cat([labels for _, labels in batches])
+
+
+def show_training(models, vocab, loaders, epochs: int, lr: float, device):
+    console.rule("6. Training")
+    naive_bayes = NaiveBayes(loaders["train"].dataset, len(vocab)).to(device)  # counts, no epochs
+    validation = {}  # each model's best validation accuracy
+    for name, model in models.items():  # Adam on cross-entropy, the loop of lessons 04-05
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        best_epoch, best_state, losses, start = 0, None, [], time.perf_counter()
+        for epoch in range(1, epochs + 1):
+            model.train()
+            total_loss = 0.0
+            batches = track(loaders["train"], f"{name} {epoch}", disable=not console.is_terminal)
+            for ids, lengths, labels in batches:  # a live bar in a terminal, nothing when piped
+                logits = model(ids.to(device), lengths)  # (batch, 2)
+                loss = nn.functional.cross_entropy(logits, labels.to(device))
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total_loss += loss.item() * len(labels)
+            losses.append(total_loss / len(loaders["train"].dataset))
+            probabilities, labels = predict_probabilities(model, loaders["validation"], device)
+            accuracy = ((probabilities > 0.5).long() == labels).float().mean().item()
+            console.print(f"  {name} epoch {epoch:2d}  loss {losses[-1]:.3f}  val {accuracy:.1%}")
+            if accuracy > validation.get(name, -1):  # chosen on validation; test stays unseen
+                validation[name], best_epoch = accuracy, epoch
+                best_state = {key: value.clone() for key, value in model.state_dict().items()}
+        model.load_state_dict(best_state)  # back to the best epoch
+        curve = "".join("▁▂▃▄▅▆▇█"[min(int(8 * loss / max(losses)), 7)] for loss in losses)
+        seconds = time.perf_counter() - start
+        console.print(f"  {name}: loss {curve}  kept epoch {best_epoch}  ({seconds:.2f} s)")
+    return {"naive bayes": naive_bayes} | models, validation
+
+
+# %% 7. Evaluation
+def classification_metrics(probabilities: torch.Tensor, labels: torch.Tensor) -> dict:
+    """Accuracy, and precision / recall / F1 of the positive class, from the confusion counts."""
+    outcomes = 2 * labels + (probabilities > 0.5).long()  # 0..3: actual label, then predicted
+    true_neg, false_pos, false_neg, true_pos = torch.bincount(outcomes, minlength=4).tolist()
+    precision = true_pos / max(true_pos + false_pos, 1)  # of the reviews called positive
+    recall = true_pos / max(true_pos + false_neg, 1)  # of the reviews that are positive
+    f1 = 2 * precision * recall / max(precision + recall, 1e-12)
+    accuracy = (true_pos + true_neg) / len(labels)
+    confusion = [[true_neg, false_pos], [false_neg, true_pos]]  # rows: actual label
+    return dict(accuracy=accuracy, precision=precision, recall=recall, f1=f1, confusion=confusion)
+
+
+def show_evaluation(models, validation, splits, loaders, device):
+    console.rule("7. Evaluation")
+    probabilities = {}  # P(positive) for each test review, per model
+    for name, model in models.items():
+        probabilities[name], labels = predict_probabilities(model, loaders["test"], device)
+    majority = int(2 * sum(label for _, label in splits["train"]) >= len(splits["train"]))
+    results = {"majority class": classification_metrics(torch.full_like(labels, majority), labels)}
+    results |= {name: classification_metrics(p, labels) for name, p in probabilities.items()}
+    table = Table("test split", "accuracy", "precision", "recall", "F1")
+    for name, result in results.items():
+        scores = [f"{result[key]:.1%}" for key in ("accuracy", "precision", "recall", "f1")]
+        table.add_row(name, *(scores[:1] if name == "majority class" else scores))
+    console.print(table)
+    best = max(validation, key=validation.get)  # the better *validation* accuracy, never test
+    console.print(f"kept for saving: {best} (the better validation accuracy)")
+    (true_neg, false_pos), (false_neg, true_pos) = results[best]["confusion"]
+    matrix = Table("", "predicted negative", "predicted positive", title=f"confusion: {best}")
+    matrix.add_row("actual negative", f"[green]{true_neg}", f"[red]{false_pos}")
+    matrix.add_row("actual positive", f"[red]{false_neg}", f"[green]{true_pos}")
+    console.print(matrix)
+    p_positive = probabilities[best]  # (num_test,)
+    correct = (p_positive > 0.5).long() == labels
+    by_confidence = (p_positive - 0.5).abs().argsort(descending=True, stable=True).tolist()
+    console.print(f"most confident right and wrong ({best}), P(positive):")
+    for verdict, wanted in (("right", True), ("wrong", False)):
+        for i in [i for i in by_confidence if correct[i] == wanted][:3]:
+            review = f"{LABELS[labels[i]]}: {splits['test'][i][0]}"
+            console.print(f"  {verdict} {p_positive[i]:.2f}  {review[:62]}", markup=False)
+    return best, results
+
+
+# %% 8. Saving and loading
+def load_checkpoint(path: Path, device: torch.device):
+    """weights_only=True unpickles tensors, lists, dicts and strings - never arbitrary code."""
+    try:
+        checkpoint = torch.load(path, weights_only=True, map_location=device)
+        model = build_model(checkpoint["config"]).to(device)
+        model.load_state_dict(checkpoint["model_state"])
+    except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as error:
+        fail(f"{path} is not a readable checkpoint ({type(error).__name__}); train a new one")
+    return model.eval(), checkpoint["vocab"], checkpoint["config"]
+
+
+def show_checkpoint(path: Path, model, vocab, config, loaders, device) -> nn.Module:
+    """Weights + vocabulary + config in one file, written to a temp file, renamed when whole."""
+    console.rule("8. Saving and loading")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    os.close(fd)
+    try:
+        torch.save({"model_state": model.state_dict(), "vocab": vocab, "config": config}, partial)
+        os.replace(partial, path)  # a crash mid-save never leaves a half-written checkpoint
+    finally:
+        Path(partial).unlink(missing_ok=True)
+    console.print(f"saved {path.name} ({path.stat().st_size / 1e6:.1f} MB): weights, vocab, config")
+    console.print("  " + " ".join(f"{key}={value}" for key, value in config.items()))
+    loaded, _, _ = load_checkpoint(path, device)
+    before_after = [predict_probabilities(m, loaders["test"], device)[0] for m in (model, loaded)]
+    console.print(f"reloaded: identical test predictions: {torch.equal(*before_after)}")
+    return loaded
+
+
+# %% 9. Inference
+@torch.inference_mode()
+def predict_texts(texts: list[str], model: nn.Module, vocab: list[str], device) -> list[str]:
+    """Raw strings in, "Positive (0.95 confidence)  'text'" lines out, through the same steps."""
+    token_to_id = {token: index for index, token in enumerate(vocab)}
+    ids, lengths, _ = collate_padded([(torch.tensor(encode(t, token_to_id)), 0) for t in texts])
+    probabilities = model.eval()(ids.to(device), lengths).softmax(dim=1)  # (num_texts, 2)
+    confidences, labels = probabilities.max(dim=1)  # the likelier label and its probability
+    rows = zip(texts, labels.tolist(), confidences.tolist(), strict=True)
+    return [f"{LABELS[label]} ({conf:.2f} confidence)  {text!r}" for text, label, conf in rows]
+
+
+def show_inference(model: nn.Module, vocab: list[str], device) -> None:
+    console.rule("9. Inference")
+    texts = DEMO_TEXTS + ["What a waste of two hours.", "The plot was zorptastic, the cast superb."]
+    console.print("\n".join(predict_texts(texts, model, vocab, device)), markup=False)
+
+
+# %% main
+def main() -> None:
+    formatter = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=formatter)
+    add = parser.add_argument
+    add("--device", default="auto", choices=["auto", "cpu", "cuda", "mps", "xpu"], help="auto: any")
+    add("--seed", type=int, default=0, help="seed for torch, numpy and random")
+    add("--smoke", action="store_true", help="a tiny run: 400 reviews per split, 3 epochs")
+    add("--epochs", type=int, default=EPOCHS, help="passes over the train split")
+    add("--batch-size", type=int, default=BATCH_SIZE, help="reviews per step")
+    add("--lr", type=float, default=LEARNING_RATE, help="Adam's learning rate")
+    add("--metrics-json", metavar="PATH", help="write the final metrics as JSON")
+    add("--dataset", default="bundled", choices=["bundled", "imdb"], help="imdb: 84 MB download")
+    add("--predict", metavar="TEXT", action="append", help="classify TEXT; repeat for more")
+    add("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT, help="(--smoke: temporary)")
+    args = parser.parse_args()
+
+    device = resolve_device(args.device)
+    torch.set_num_threads(1)  # tiny tensors: a thread pool burns ~50% more CPU, for no speed-up
+    if args.predict:
+        if not all(text.strip() for text in args.predict):
+            parser.error("--predict needs some text to classify; got an empty review")
+        if not args.checkpoint.exists():
+            fail(f"no checkpoint at {args.checkpoint}; train one first: uv run {sys.argv[0]}")
+        model, vocab, _ = load_checkpoint(args.checkpoint, device)
+        console.print("\n".join(predict_texts(args.predict, model, vocab, device)), markup=False)
+        return
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)  # seeds the CPU and every accelerator
+    epochs = SMOKE_EPOCHS if args.smoke else args.epochs
+    console.print(f"Lesson 06 - PyTorch {torch.__version__} - device {device} - seed {args.seed}")
+    splits = show_data(args.dataset, args.smoke, args.seed)
+    show_tokenization()
+    vocab = show_vocabulary(splits["train"])
+    loaders = show_batches(splits, vocab, args.batch_size)
+    configs, models = show_models(vocab, loaders["train"].dataset, device)
+    start = time.perf_counter()
+    models, validation = show_training(models, vocab, loaders, epochs, args.lr, device)
+    train_seconds = time.perf_counter() - start
+    best, results = show_evaluation(models, validation, splits, loaders, device)
+    with tempfile.TemporaryDirectory() as scratch:  # --smoke never overwrites a trained model
+        smoke = args.smoke and args.checkpoint == DEFAULT_CHECKPOINT
+        path = Path(scratch) / "smoke.pt" if smoke else args.checkpoint
+        config = configs[best] | {"dataset": args.dataset}
+        model = show_checkpoint(path, models[best], vocab, config, loaders, device)
+        show_inference(model, vocab, device)
+
+    summary = "Text -> tokens -> ids -> padded batches -> models; validation picks, test judges."
+    console.print(Panel(summary + " Always train a baseline too.", title="What you just learned"))
+    if args.metrics_json:  # read by make bench and the tests
+        accuracy = {name: result["accuracy"] for name, result in results.items()}
+        metrics = {"test_accuracy": accuracy[best], "baseline_accuracy": accuracy["naive bayes"]}
+        metrics |= {"majority_accuracy": accuracy["majority class"], "f1": results[best]["f1"]}
+        metrics |= {"train_seconds": train_seconds, "epochs": epochs, "dataset": args.dataset}
+        Path(args.metrics_json).write_text(json.dumps(metrics | {"model": best}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
