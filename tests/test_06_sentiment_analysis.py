@@ -91,7 +91,18 @@ def test_bag_of_words_gives_known_pairs_their_own_row(lesson):
         model.embedding.weight.copy_(torch.arange(11.0)[:, None])  # row i holds the number i
         model.classifier.weight.fill_(1.0), model.classifier.bias.zero_()
         logits = model(torch.tensor([[4, 5, 7]]), torch.tensor([3]))
-    assert logits[0, 0].item() == pytest.approx((4 + 5 + 7 + 10) / 4)  # the mean of 4 rows
+    assert logits[0, 0].item() == pytest.approx(4 + 5 + 7 + 10)  # the sum of 4 rows
+
+
+def test_bag_of_words_starts_undecided(lesson):
+    """Summed over 40 words, N(0, 1) rows would start out with confident random opinions."""
+    torch.manual_seed(0)
+    model = lesson.BagOfWords(vocab_size=100, embed_dim=64, num_pairs=1).eval()
+    assert model.embedding.weight[lesson.PAD_ID].abs().max() == 0  # <pad> adds nothing
+    ids = torch.randint(2, 100, (8, 40))  # (batch, seq_len): 8 reviews of 40 known words
+    with torch.no_grad():
+        probabilities = model(ids, torch.full((8,), 40)).softmax(dim=1)  # (8, 2)
+    assert (probabilities - 0.5).abs().max() < 0.1
 
 
 def test_naive_bayes_learns_word_evidence(lesson):

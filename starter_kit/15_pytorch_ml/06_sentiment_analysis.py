@@ -53,9 +53,10 @@ LABELS = ["Negative", "Positive"]  # label 0, label 1
 PAD_ID, UNK_ID = 0, 1  # "<pad>" and "<unk>" open every vocabulary
 MIN_FREQ = 2  # a word (or word pair) seen once in train is mostly noise: it is left out
 MAX_TOKENS = 256  # IMDB reviews run to 2,000 words; the models read the first 256
-EMBED_DIM, HIDDEN_SIZE, DROPOUT = 64, 64, 0.5  # dropout: 2,300 reviews are easy to memorise
-EPOCHS, BATCH_SIZE, LEARNING_RATE = 10, 32, 1e-2  # chosen on the validation split
-SMOKE_EPOCHS, SMOKE_REVIEWS = 3, 400  # --smoke: 3 epochs, the first 400 reviews of each split
+EMBED_DIM, HIDDEN_SIZE, DROPOUT = 64, 64, 0.5  # LSTM dropout: 2,300 reviews are easy to memorise
+EPOCHS, BATCH_SIZE = 10, 32  # these and all the settings above: chosen on the validation split
+LEARNING_RATES = {"bag-of-words": 3e-4, "lstm": 1e-2}  # Adam's; --lr sets one for both
+SMOKE_EPOCHS, SMOKE_REVIEWS = 5, 400  # --smoke: 5 epochs, the first 400 reviews of each split
 DEMO_TEXTS = ["This movie is amazing!", "Not bad at all.", "A wonderful, moving film."]
 console = Console()
 
@@ -209,23 +210,27 @@ class NaiveBayes(nn.Module):
 
 
 class BagOfWords(nn.Module):
-    """Average the vectors of a review's words and known word pairs; one linear layer on top."""
+    """Add up the vectors of a review's words and known word pairs; one linear layer on top."""
 
     def __init__(self, vocab_size: int, embed_dim: int, num_pairs: int):
         super().__init__()
         # Rows: one per word, then one per known pair, so "not bad" gets a vector of its own.
-        self.embedding = nn.EmbeddingBag(vocab_size + num_pairs, embed_dim, padding_idx=PAD_ID)
+        # mode="sum": evidence adds up, as in Naive Bayes (a "mean" bag scored 1.4 points lower).
+        self.embedding = nn.EmbeddingBag(
+            vocab_size + num_pairs, embed_dim, mode="sum", padding_idx=PAD_ID
+        )
+        with torch.no_grad():  # N(0, 1) rows: a sum of 40 would start out confidently random
+            self.embedding.weight.mul_(0.01)  # (<pad>'s row stays 0)
         self.register_buffer("pair_keys", torch.zeros(num_pairs, dtype=torch.long))  # saved too
-        self.vocab_size, self.dropout = vocab_size, nn.Dropout(DROPOUT)
-        self.classifier = nn.Linear(embed_dim, 2)
+        self.vocab_size, self.classifier = vocab_size, nn.Linear(embed_dim, 2)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         keys = ids[:, :-1] * self.vocab_size + ids[:, 1:]  # (batch, seq_len - 1): every pair
         rows = torch.searchsorted(self.pair_keys, keys).clamp(max=len(self.pair_keys) - 1)
         known = (self.pair_keys[rows] == keys) & (ids[:, 1:] != PAD_ID)
         pair_ids = torch.where(known, self.vocab_size + rows, PAD_ID)  # unknown pairs: <pad>
-        bag = self.embedding(torch.cat([ids, pair_ids], dim=1))  # (batch, embed_dim): the mean
-        return self.classifier(self.dropout(bag))  # (batch, 2)
+        bag = self.embedding(torch.cat([ids, pair_ids], dim=1))  # (batch, embed_dim): the sum
+        return self.classifier(bag)  # (batch, 2)
 
 
 class LSTMClassifier(nn.Module):
@@ -283,12 +288,19 @@ def predict_probabilities(model: nn.Module, loader: DataLoader, device: torch.de
     return probabilities, torch.cat([labels for _, labels in batches])
 
 
-def show_training(models, vocab, loaders, epochs: int, lr: float, device):
+def accuracy_on(model: nn.Module, loader: DataLoader, device: torch.device) -> float:
+    probabilities, labels = predict_probabilities(model, loader, device)
+    return ((probabilities > 0.5).long() == labels).float().mean().item()
+
+
+def show_training(models, vocab, loaders, epochs: int, lr: float | None, device):
     console.rule("6. Training")
     naive_bayes = NaiveBayes(loaders["train"].dataset, len(vocab)).to(device)  # counts, no epochs
+    accuracy = accuracy_on(naive_bayes, loaders["validation"], device)
+    console.print(f"  naive bayes: counted in one pass, no epochs  val {accuracy:.1%}")
     validation = {}  # each model's best validation accuracy
     for name, model in models.items():  # Adam on cross-entropy, the loop of lessons 04-05
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr or LEARNING_RATES[name])
         best_epoch, best_state, losses, start = 0, None, [], time.perf_counter()
         for epoch in range(1, epochs + 1):
             model.train()
@@ -302,8 +314,7 @@ def show_training(models, vocab, loaders, epochs: int, lr: float, device):
                 optimizer.step()
                 total_loss += loss.item() * len(labels)
             losses.append(total_loss / len(loaders["train"].dataset))
-            probabilities, labels = predict_probabilities(model, loaders["validation"], device)
-            accuracy = ((probabilities > 0.5).long() == labels).float().mean().item()
+            accuracy = accuracy_on(model, loaders["validation"], device)
             console.print(f"  {name} epoch {epoch:2d}  loss {losses[-1]:.3f}  val {accuracy:.1%}")
             if accuracy > validation.get(name, -1):  # chosen on validation; test stays unseen
                 validation[name], best_epoch = accuracy, epoch
@@ -415,10 +426,10 @@ def main() -> None:
     add = parser.add_argument
     add("--device", default="auto", choices=["auto", "cpu", "cuda", "mps", "xpu"], help="auto: any")
     add("--seed", type=int, default=0, help="seed for torch, numpy and random")
-    add("--smoke", action="store_true", help="a tiny run: 400 reviews per split, 3 epochs")
+    add("--smoke", action="store_true", help="a tiny run: 400 reviews per split, 5 epochs")
     add("--epochs", type=int, default=EPOCHS, help="passes over the train split")
     add("--batch-size", type=int, default=BATCH_SIZE, help="reviews per step")
-    add("--lr", type=float, default=LEARNING_RATE, help="Adam's learning rate")
+    add("--lr", type=float, help="Adam's learning rate (default: 3e-4 bag-of-words, 1e-2 LSTM)")
     add("--metrics-json", metavar="PATH", help="write the final metrics as JSON")
     add("--dataset", default="bundled", choices=["bundled", "imdb"], help="imdb: 84 MB download")
     add("--predict", metavar="TEXT", action="append", help="classify TEXT; repeat for more")
