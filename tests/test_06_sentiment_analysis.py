@@ -94,6 +94,17 @@ def test_bag_of_words_gives_known_pairs_their_own_row(lesson):
     assert logits[0, 0].item() == pytest.approx(4 + 5 + 7 + 10)  # the sum of 4 rows
 
 
+def test_only_the_most_frequent_word_pairs_get_a_row(lesson, monkeypatch):
+    """(4, 2) is seen 4 times, (2, 3) 3 times, (3, 4) twice: with room for 2, (3, 4) is left out."""
+    monkeypatch.setattr(lesson, "MAX_PAIRS", 2)
+    vocab = ["<pad>", "<unk>", "a", "b", "c"]
+    reviews = [[2, 3, 4], [2, 3], [2, 3, 4]] + [[4, 2]] * 4
+    dataset = [(torch.tensor(ids), 0) for ids in reviews]
+    configs, models = lesson.show_models(vocab, dataset, torch.device("cpu"))
+    assert configs["bag-of-words"]["num_pairs"] == 2
+    assert models["bag-of-words"].pair_keys.tolist() == [2 * 5 + 3, 4 * 5 + 2]  # sorted keys
+
+
 def test_bag_of_words_starts_undecided(lesson):
     """Summed over 40 words, N(0, 1) rows would start out with confident random opinions."""
     torch.manual_seed(0)
