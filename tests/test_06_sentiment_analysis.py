@@ -42,6 +42,10 @@ def test_tokenize_lowercases_keeps_negations_and_drops_html(lesson):
     assert lesson.tokenize("   ...  ") == []
 
 
+def test_tokenize_keeps_accented_words_and_typographic_apostrophes(lesson):
+    assert lesson.tokenize("Amélie isn’t naïve") == ["amélie", "isn't", "naïve"]
+
+
 def test_vocab_puts_specials_first_orders_by_frequency_and_drops_rare_words(lesson):
     assert lesson.MIN_FREQ == 2
     vocab = lesson.show_vocabulary([("good good film", 1), ("bad film", 0), ("good", 1)])
@@ -105,6 +109,13 @@ def test_only_the_most_frequent_word_pairs_get_a_row(lesson, monkeypatch):
     assert models["bag-of-words"].pair_keys.tolist() == [2 * 5 + 3, 4 * 5 + 2]  # sorted keys
 
 
+def test_bag_of_words_works_when_no_pair_was_seen_twice(lesson):
+    model = lesson.BagOfWords(vocab_size=10, embed_dim=4, num_pairs=0).eval()
+    with torch.no_grad():
+        logits = model(torch.tensor([[2, 3, 4], [5, 0, 0]]), torch.tensor([3, 1]))
+    assert logits.shape == (2, 2)
+
+
 def test_bag_of_words_starts_undecided(lesson):
     """Summed over 40 words, N(0, 1) rows would start out with confident random opinions."""
     torch.manual_seed(0)
@@ -165,7 +176,23 @@ def test_checkpoint_round_trip_gives_the_same_predictions(lesson, tmp_path, name
     assert predictions == lesson.predict_texts(texts, model, vocab, "cpu")
 
 
-@pytest.mark.parametrize("content", [b"not a checkpoint at all", b""])
+def saved(value) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not a checkpoint at all",
+        b"",
+        saved(torch.zeros(3)),  # a tensor, not a checkpoint dict
+        saved({"config": {"model": "lstm", "vocab_size": 4, "embed_dim": 2, "hidden_size": 2}}),
+    ],
+    ids=["garbage", "empty", "bare-tensor", "no-weights-or-vocab"],
+)
+@pytest.mark.filterwarnings("error")  # no torch warning on the way to the error line
 def test_corrupt_checkpoint_is_one_clear_line(lesson, tmp_path, capsys, content):
     path = tmp_path / "broken.pt"
     path.write_bytes(content)
@@ -217,6 +244,13 @@ def test_predict_errors(lesson, tmp_path, monkeypatch, capsys):
     assert "no checkpoint" in error and "train one first" in error and error.count("\n") == 1
     assert run_main(lesson, monkeypatch, "--predict", "  \t ") == 2
     assert "empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", [("--epochs", "0"), ("--batch-size", "0"), ("--lr", "0")])
+def test_training_flags_must_be_positive(lesson, monkeypatch, capsys, flag):
+    assert run_main(lesson, monkeypatch, "--device", "cpu", *flag) == 2
+    error = capsys.readouterr().err
+    assert "must be positive" in error and "Traceback" not in error
 
 
 # --- IMDB, offline, against fake archives -----------------------------------------------------

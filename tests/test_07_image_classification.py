@@ -226,6 +226,12 @@ def run_main(monkeypatch, capsys, *args) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+@pytest.mark.parametrize("flag", [("--epochs", "0"), ("--batch-size", "-1"), ("--lr", "0")])
+def test_training_flags_must_be_positive(monkeypatch, capsys, flag):
+    code, _, err = run_main(monkeypatch, capsys, *flag)
+    assert code == 2 and "must be positive" in err and "Traceback" not in err
+
+
 def test_predict_index(tmp_path, monkeypatch, capsys, digits):
     save_untrained(tmp_path / "cnn.pt", digits)
     monkeypatch.setattr(lesson, "CHECKPOINT", tmp_path / "cnn.pt")

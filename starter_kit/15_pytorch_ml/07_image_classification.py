@@ -434,6 +434,8 @@ def main() -> None:
     parser.add_argument("--dataset", choices=list(CLASSES), default="digits", help=online)
     parser.add_argument("--predict-index", type=int, metavar="N", help="classify test image N")
     args = parser.parse_args()
+    if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0:
+        parser.error("--epochs, --batch-size and --lr must be positive")
     device = resolve_device(args.device)
     torch.set_num_threads(1)  # tiny images: a pool of CPU threads costs more than it saves
     if args.predict_index is not None:  # from the checkpoint that the last default run saved
