@@ -16,13 +16,9 @@ CPU = torch.device("cpu")
 
 
 @pytest.fixture(autouse=True)
-def quiet_single_threaded(monkeypatch):
+def quiet_single_threaded(monkeypatch, one_cpu_thread):
     """Progress bars into a buffer; one CPU thread, as the script uses, for tiny tensors."""
     monkeypatch.setattr(lesson, "console", Console(file=io.StringIO(), width=100))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def loaders(num_samples: int, seed: int = 0):

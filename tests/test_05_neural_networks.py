@@ -19,13 +19,9 @@ GUIDE = GUIDE_DIR / "05_neural_networks.md"
 
 
 @pytest.fixture(autouse=True)
-def quiet_single_threaded(monkeypatch):
+def quiet_single_threaded(monkeypatch, one_cpu_thread):
     """Output into a buffer; one CPU thread, as the script uses, for tiny tensors."""
     monkeypatch.setattr(lesson, "console", Console(file=io.StringIO(), width=100))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_guide_shape_table_is_what_the_layers_return():

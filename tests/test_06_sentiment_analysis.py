@@ -21,6 +21,11 @@ def lesson():
     return load_lesson("06")
 
 
+@pytest.fixture(autouse=True)
+def restore_threads(one_cpu_thread):
+    """main() sets one thread for the bundled corpus; the fixture gives the old count back."""
+
+
 def run_main(lesson, monkeypatch, *args: str) -> int:
     """Call the script's main() with these arguments; return its exit status."""
     monkeypatch.setattr(sys, "argv", ["06_sentiment_analysis.py", *args])

@@ -175,16 +175,7 @@ def digits():
     return lesson.load_dataset("digits", seed=0, smoke=True)
 
 
-@pytest.fixture
-def one_thread():
-    """As the script does: on tiny images a thread pool costs more than it saves."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_cnn_beats_the_linear_baseline_in_a_smoke_run(digits, one_thread):
+def test_cnn_beats_the_linear_baseline_in_a_smoke_run(digits, one_cpu_thread):
     torch.manual_seed(0)
     models = {kind: lesson.make_model(kind) for kind in ("linear", "cnn")}
     results = lesson.show_training(models, digits, lesson.SMOKE_EPOCHS, 64, 1e-2, 0, CPU)
