@@ -1,7 +1,16 @@
-"""Shared helpers for the tests: where things are, and how to run or import a lesson."""
+"""Shared helpers for the tests: where things are, and how to run or import a lesson.
 
+Lesson subprocesses are the slow part of the suite (each pays for `import torch`), so each one runs
+once per session (`smoke_run`, `default_run`) on a small pool that starts them all at collection
+time: lessons use one CPU thread each, so two at once keep a 2-core machine busy while the
+in-process tests run. Everything that can be checked in-process is (`call_main`).
+"""
+
+import concurrent.futures
+import contextlib
 import functools
 import importlib.util
+import io
 import json
 import os
 import re
@@ -11,11 +20,14 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
+from rich.console import Console
+
 ROOT = Path(__file__).resolve().parent.parent
 LESSON_DIR = ROOT / "starter_kit" / "15_pytorch_ml"
 GUIDE_DIR = ROOT / "learning"
 LESSONS = sorted(LESSON_DIR.glob("[0-9][0-9]_*.py"))
 GUIDES = sorted(GUIDE_DIR.glob("[0-9][0-9]_*.md"))
+WIDTH = 100  # the console width of every lesson run in the tests
 # Timings and rates differ from run to run; everything else a lesson prints must not.
 TIMING = re.compile(
     r"\d+(?:[.,]\d+)*\s?(?:ns|µs|us|ms|s|sec|min)\b"  # 12.3 ms, 1.52 s
@@ -32,20 +44,68 @@ def lesson_path(stem: str) -> Path:
     return matches[0]
 
 
+def source(stem: str) -> str:
+    return lesson_path(stem).read_text(encoding="utf-8")
+
+
+def writes_checkpoints(stem: str) -> bool:
+    return '"--checkpoint"' in source(stem)
+
+
+def is_training_lesson(stem: str) -> bool:
+    return "add_training_flags(parser" in source(stem)
+
+
+@functools.cache
 def load_lesson(stem: str) -> ModuleType:
     """Import a lesson script by path, so tests use its own functions (main() does not run)."""
-    path = lesson_path(stem)
-    spec = importlib.util.spec_from_file_location(f"lesson_{path.stem}", path)
+    return load_file(lesson_path(stem), f"lesson_{lesson_path(stem).stem}")
+
+
+def load_file(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses and pickling look the module up by name
     spec.loader.exec_module(module)
     return module
 
 
+def call_main(module: ModuleType, *args: str) -> tuple[int, str, str]:
+    """Run a lesson's main(args) in this process, as the command line would: its exit status,
+    and what it printed to stdout (a plain 100-column console, like the subprocesses') and
+    stderr. Torch's thread count and determinism flags are restored afterwards."""
+    import torch
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    plain = Console(file=stdout, width=WIDTH, color_system=None, force_terminal=False)
+    saved_console = module.console
+    module.console = plain
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            module.main(list(args))
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        module.console = saved_console
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
 def lesson_env() -> dict[str, str]:
-    """A plain, colourless, fixed-width environment, so output is comparable across runs."""
+    """A plain, colourless, fixed-width, UTF-8 environment, so output is comparable across runs
+    and the same on Windows."""
     env = dict(os.environ)
-    env.update({"NO_COLOR": "1", "COLUMNS": "100", "PYTHONWARNINGS": "default"})
+    env.update(
+        {
+            "NO_COLOR": "1",
+            "COLUMNS": str(WIDTH),
+            "PYTHONWARNINGS": "default",
+            "PYTHONIOENCODING": "utf-8",
+        }
+    )
     env.pop("FORCE_COLOR", None)
     return env
 
@@ -55,28 +115,54 @@ def run_lesson(stem: str, *args: str, timeout: float = 300, cwd: Path | None = N
     return subprocess.run(
         [sys.executable, str(lesson_path(stem)), *args],
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         timeout=timeout,
         env=lesson_env(),
         cwd=cwd or ROOT,
     )
 
 
+# Subprocess runs shared by the whole session, started early on two workers.
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+_SCRATCH = tempfile.TemporaryDirectory(prefix="starter-kit-tests-")
+
+
 @functools.cache
+def _future(kind: str, stem: str, device: str) -> concurrent.futures.Future:
+    """The one run of this kind, started on the pool the first time anyone asks for it."""
+    scratch = Path(_SCRATCH.name) / f"{kind}-{stem}-{device}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    args = ["--device", device] + (["--smoke"] if kind == "smoke" else [])
+    if writes_checkpoints(stem):  # never the learner's checkpoints folder
+        args += ["--checkpoint", str(scratch / "model.pt")]
+    if kind == "default" and is_training_lesson(stem):
+        args += ["--metrics-json", str(scratch / "metrics.json")]
+    return _POOL.submit(run_lesson, stem, *args, cwd=scratch)
+
+
+def prefetch(device: str, stems: list[str], smoke: set[str], default: set[str]) -> None:
+    """Start the smoke runs (on `device`) of the lessons numbered in `smoke`, then the default
+    runs (on the CPU) of those in `default`, in the background."""
+    for stem in stems:
+        if stem[:2] in smoke:
+            _future("smoke", stem, device)
+    for stem in stems:
+        if stem[:2] in default:
+            _future("default", stem, "cpu")
+
+
 def smoke_run(stem: str, device: str):
     """`--smoke` on a device, run once per test session and shared by every test that needs it."""
-    return run_lesson(stem, "--device", device, "--smoke")
+    return _future("smoke", lesson_path(stem).stem, device).result()
 
 
-@functools.cache
 def default_run(stem: str):
     """The default run on the CPU, once per session: (CompletedProcess, metrics dict or None).
-
     Training lessons also write --metrics-json, so their tests can check the final metrics."""
-    if "--metrics-json" not in lesson_path(stem).read_text(encoding="utf-8"):
-        return run_lesson(stem, "--device", "cpu"), None
-    with tempfile.TemporaryDirectory() as scratch:
-        metrics_path = Path(scratch) / "metrics.json"
-        result = run_lesson(stem, "--device", "cpu", "--metrics-json", str(metrics_path))
-        metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else None
+    stem = lesson_path(stem).stem
+    result = _future("default", stem, "cpu").result()
+    metrics_path = Path(_SCRATCH.name) / f"default-{stem}-cpu" / "metrics.json"
+    metrics = (
+        json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else None
+    )
     return result, metrics

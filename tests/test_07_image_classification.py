@@ -5,17 +5,16 @@ network), the data split, the shift augmentation, the layer table, the checkpoin
 import gzip
 import hashlib
 import importlib.util
+import io
 import struct
-import sys
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
-from helpers import load_lesson
+from helpers import call_main, load_lesson
 
 lesson = load_lesson("07")
-CPU = torch.device("cpu")
 
 
 def write_idx(path, array: np.ndarray) -> None:
@@ -175,74 +174,120 @@ def digits():
     return lesson.load_dataset("digits", seed=0, smoke=True)
 
 
-def test_cnn_beats_the_linear_baseline_in_a_smoke_run(digits, one_cpu_thread):
+def test_cnn_beats_the_linear_baseline_in_a_smoke_run(digits, one_cpu_thread, torch_device):
     torch.manual_seed(0)
-    models = {kind: lesson.make_model(kind) for kind in ("linear", "cnn")}
-    results = lesson.show_training(models, digits, lesson.SMOKE_EPOCHS, 64, 1e-2, 0, CPU)
+    models = {kind: lesson.make_model(kind).to(torch_device) for kind in ("linear", "cnn")}
+    results = lesson.show_training(models, digits, lesson.SMOKE_EPOCHS, 64, 1e-2, 0, torch_device)
     assert list(results) == ["linear", "cnn"] and results["cnn"]["epoch"] >= 1
-    accuracies = {kind: lesson.accuracy(model, *digits["test"]) for kind, model in models.items()}
+    images, labels = (tensor.to(torch_device) for tensor in digits["test"])
+    accuracies = {kind: lesson.accuracy(model, images, labels) for kind, model in models.items()}
     assert accuracies["cnn"] > accuracies["linear"] + 0.01, accuracies
     assert accuracies["cnn"] > 0.9, accuracies
 
 
-def save_untrained(path, digits):
+def save_untrained(path, digits, device):
     """A checkpoint of an untrained CNN, written the way the script writes one."""
     torch.manual_seed(0)
-    model = lesson.make_model("cnn")
+    model = lesson.make_model("cnn").to(device)
     config = {"model": "cnn", "dataset": "digits", "image_size": 8, "mean": 0.3, "std": 0.4}
-    lesson.show_checkpoint(path, model, config | {"seed": 0, "smoke": False}, digits, CPU)
+    lesson.show_checkpoint(path, model, config | {"seed": 0, "smoke": False}, digits, device)
     return model
 
 
-def test_checkpoint_round_trip_predicts_identically(tmp_path, digits, capsys):
-    model = save_untrained(tmp_path / "cnn.pt", digits)
-    assert [p.name for p in tmp_path.iterdir()] == ["cnn.pt"]  # the .part file is gone
+def test_checkpoint_round_trip_predicts_identically(tmp_path, digits, capsys, torch_device):
+    model = save_untrained(tmp_path / "cnn.pt", digits, torch_device)
+    assert [p.name for p in tmp_path.iterdir()] == ["cnn.pt"]  # no temporary file is left
     assert "same test predictions as before: True" in capsys.readouterr().out
-    loaded, config = lesson.load_checkpoint(tmp_path / "cnn.pt", CPU)
-    images = digits["test"][0]
+    loaded, config = lesson.load_checkpoint(tmp_path / "cnn.pt", torch_device)
+    images = digits["test"][0].to(torch_device)
     assert config["dataset"] == "digits"
     assert torch.equal(
         lesson.predict_probabilities(model, images), lesson.predict_probabilities(loaded, images)
     )
 
 
-def run_main(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["07_image_classification.py", "--device", "cpu", *args])
-    try:
-        lesson.main()
-        code = 0
-    except SystemExit as exit_info:
-        code = exit_info.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+def run_main(device, *args) -> tuple[int, str, str]:
+    return call_main(lesson, "--device", device, *args)
 
 
-@pytest.mark.parametrize("flag", [("--epochs", "0"), ("--batch-size", "-1"), ("--lr", "0")])
-def test_training_flags_must_be_positive(monkeypatch, capsys, flag):
-    code, _, err = run_main(monkeypatch, capsys, *flag)
-    assert code == 2 and "must be positive" in err and "Traceback" not in err
-
-
-def test_predict_index(tmp_path, monkeypatch, capsys, digits):
-    save_untrained(tmp_path / "cnn.pt", digits)
-    monkeypatch.setattr(lesson, "CHECKPOINT", tmp_path / "cnn.pt")
-    code, out, _ = run_main(monkeypatch, capsys, "--predict-index", "3")
+def test_predict_index(tmp_path, digits, device, torch_device):
+    save_untrained(tmp_path / "cnn.pt", digits, torch_device)
+    checkpoint = ["--checkpoint", str(tmp_path / "cnn.pt")]
+    code, out, _ = run_main(device, "--predict-index", "3", *checkpoint)
     assert code == 0 and "test image 3" in out and "confidence), true label 2" in out
 
-    code, _, err = run_main(monkeypatch, capsys, "--predict-index", "269")
+    code, _, err = run_main(device, "--predict-index", "269", *checkpoint)
     assert code == 2
     assert err.strip() == "error: --predict-index 269 is out of range: the test images are 0-268"
-    code, _, err = run_main(monkeypatch, capsys, "--predict-index", "-1")
+    code, _, err = run_main(device, "--predict-index", "-1", *checkpoint)
     assert code == 2 and len(err.strip().splitlines()) == 1
 
 
-def test_predict_index_without_a_good_checkpoint_says_how_to_train(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(lesson, "CHECKPOINT", tmp_path / "none.pt")
-    code, _, err = run_main(monkeypatch, capsys, "--predict-index", "0")
-    assert code == 1
-    assert "train one first: uv run 07_image_classification.py" in err  # as it was started
-    corrupt = tmp_path / "corrupt.pt"
-    corrupt.write_bytes(b"not a checkpoint")
-    monkeypatch.setattr(lesson, "CHECKPOINT", corrupt)
-    code, _, err = run_main(monkeypatch, capsys, "--predict-index", "0")
-    assert code == 1 and len(err.strip().splitlines()) == 1 and "not a readable checkpoint" in err
+def saved(value) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        None,  # no file at all
+        b"",  # empty
+        b"not a checkpoint",  # a text file
+        saved(torch.zeros(3)),  # a bare tensor
+        saved({"config": {}}),  # a dict without the keys
+        "folder",  # a folder where the file should be
+    ],
+    ids=["missing", "empty", "text", "tensor", "no-keys", "folder"],
+)
+@pytest.mark.filterwarnings("error")  # no torch warning on the way to the error line
+def test_predict_index_without_a_good_checkpoint_is_one_line(tmp_path, device, content):
+    path = tmp_path / "model.pt"
+    if content == "folder":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    code, _, err = run_main(device, "--predict-index", "0", "--checkpoint", str(path))
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    expected = "train one first" if content in (None, "folder") else "not a readable checkpoint"
+    assert expected in err
+
+
+def test_smoke_never_replaces_an_existing_checkpoint(tmp_path, device):
+    checkpoint = tmp_path / "yours.pt"
+    checkpoint.write_bytes(b"a model the learner trained for an hour")
+    code, out, err = run_main(device, "--smoke", "--checkpoint", str(checkpoint))
+    assert code == 0, err
+    assert checkpoint.read_bytes() == b"a model the learner trained for an hour"
+    assert "your checkpoint yours.pt was left as it was" in out
+    assert [p.name for p in tmp_path.iterdir()] == ["yours.pt"]
+
+
+def test_a_diverging_learning_rate_stops_with_one_line(tmp_path, device):
+    checkpoint = tmp_path / "model.pt"
+    code, _, err = run_main(device, "--smoke", "--lr", "1e6", "--checkpoint", str(checkpoint))
+    assert code == 1 and err.startswith("error: training diverged at epoch"), err
+    assert not checkpoint.exists(), "a diverged model is never saved"
+
+
+def test_a_damaged_cached_download_is_replaced(tmp_path, monkeypatch):
+    md5s = fake_mnist(tmp_path / "mirror")
+    monkeypatch.setitem(lesson.IDX_URLS, "mnist", (tmp_path / "mirror").as_uri() + "/")
+    monkeypatch.setitem(lesson.IDX_MD5, "mnist", md5s)
+    cache = tmp_path / "cache"
+    (cache / "mnist").mkdir(parents=True)
+    damaged = cache / "mnist" / "train-images-idx3-ubyte.gz"
+    damaged.write_bytes(b"cut off mid-transfer")
+    paths = lesson.fetch_idx_dataset("mnist", cache)
+    assert damaged.read_bytes() == (tmp_path / "mirror" / damaged.name).read_bytes()
+    assert len(paths) == 4
+
+
+def test_the_cache_folder_setting_expands_a_tilde(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    md5s = fake_mnist(tmp_path / "mirror")
+    monkeypatch.setitem(lesson.IDX_URLS, "mnist", (tmp_path / "mirror").as_uri() + "/")
+    monkeypatch.setitem(lesson.IDX_MD5, "mnist", md5s)
+    paths = lesson.fetch_idx_dataset("mnist", "~/kit-cache")
+    assert paths[0].parent == tmp_path / "kit-cache" / "mnist"

@@ -8,7 +8,9 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from helpers import GUIDES, LESSONS, ROOT, TIMING, default_run, smoke_run
+import torch
+from helpers import GUIDES, LESSONS, ROOT, default_run, smoke_run
+from quotes import find_in_order, tolerances
 from test_lessons import section_titles
 
 FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
@@ -55,8 +57,17 @@ def test_every_lesson_has_a_guide_and_back():
     assert [number(g) for g in GUIDES] == [number(s) for s in LESSONS]
 
 
+@pytest.fixture
+def torch_state_restored():
+    """Guide snippets may set torch's thread count or determinism; later tests get theirs back."""
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    yield
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(deterministic)
+
+
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.stem)
-def test_snippets_run_and_shown_output_matches(guide, tmp_path, monkeypatch):
+def test_snippets_run_and_shown_output_matches(guide, tmp_path, monkeypatch, torch_state_restored):
     monkeypatch.chdir(tmp_path)  # snippets that write files write them here
     namespace = {"__name__": "__guide__"}
     previous_output = None
@@ -75,38 +86,62 @@ def test_snippets_run_and_shown_output_matches(guide, tmp_path, monkeypatch):
                 exec(compile(block["body"], f"{guide.name}[block {index}]", "exec"), namespace)
             previous_output = stdout.getvalue()
             ran += 1
-        elif info == ["output"]:
+        elif info[:1] == ["output"]:
             assert previous_output is not None, f"{guide.name} block {index}: output of what?"
-            assert tidy(previous_output) == tidy(block["body"]), (
-                f"{guide.name} block {index}: the shown output is stale"
-            )
+            tolerance = tolerances(block["info"])
+            shown, printed = tidy(block["body"]), tidy(previous_output)
+            if tolerance is None:
+                assert printed == shown, f"{guide.name} block {index}: the shown output is stale"
+            else:
+                assert len(printed) == len(shown), f"{guide.name} block {index}: line count"
+                problem = find_in_order(shown, printed, tolerance)
+                assert problem is None, f"{guide.name} block {index}: {problem}"
             previous_output = None
         else:
             previous_output = None
     assert ran > 0, f"{guide.name} has no runnable python block"
 
 
+def script_quotes(guide: Path) -> list[dict]:
+    """```text (the --smoke --device cpu run) and ```text default-run (the default CPU run)
+    blocks, each optionally `measured` with its tolerances."""
+    return [b for b in blocks(guide) if b["info"].split()[:1] == ["text"]]
+
+
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.stem)
 def test_quoted_script_output_is_what_the_script_prints(guide):
-    """```text quotes `--smoke --device cpu`; ```text default-run quotes the default CPU run.
-    Every quoted line must be one the script prints today (timings masked)."""
-    quotes = [b for b in blocks(guide) if b["info"] in ("text", "text default-run")]
+    """Every quoted line is printed by the script today, in the quote's order (timings masked);
+    a measured quote's numbers within the tolerance its info string shows."""
+    quotes = script_quotes(guide)
     if not quotes:
         pytest.skip(f"{guide.name} quotes no script output")
     stem = lesson_for(guide).stem
     for quote in quotes:
-        if quote["info"] == "text":
-            result = smoke_run(stem, "cpu")
-        else:
+        info = quote["info"].split()
+        assert set(info) - {"text", "default-run", "measured"} <= {w for w in info if "=" in w}, (
+            f"{guide.name}: unknown words in ```{quote['info']}"
+        )
+        if "default-run" in info:
             result, _ = default_run(stem)
+        else:
+            result = smoke_run(stem, "cpu")
         assert result.returncode == 0, result.stderr[-2000:]
-        printed = {TIMING.sub("<t>", line.strip()) for line in result.stdout.splitlines()}
-        stale = [
-            line
-            for line in tidy(quote["body"])
-            if line.strip() and TIMING.sub("<t>", line.strip()) not in printed
-        ]
-        assert not stale, f"{guide.name}: the script no longer prints {stale[:3]}"
+        problem = find_in_order(
+            tidy(quote["body"]), result.stdout.splitlines(), tolerances(quote["info"])
+        )
+        assert problem is None, f"{guide.name}: {problem}"
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.stem)
+def test_measured_quotes_say_numbers_will_differ(guide):
+    """Where a guide first quotes measured output, it has said that your numbers will differ."""
+    measured = [b for b in blocks(guide) if "measured" in b["info"].split()]
+    if measured:
+        before = " ".join(measured[0]["before"].split())
+        assert re.search(r"yours will differ|your numbers will differ", before, re.I), (
+            f"{guide.name}: say, before the first measured quote, that your numbers will differ "
+            "a little and by about how much"
+        )
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.stem)

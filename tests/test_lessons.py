@@ -1,5 +1,6 @@
-"""Every lesson, run for real: smoke runs on the chosen device, determinism, the device contract,
-and the PEP 723 promise through `uv run` in an empty folder."""
+"""Every lesson, run for real: one shared `--smoke` subprocess per lesson on the chosen device,
+determinism (that run against a fresh in-process rerun), the device contract, `--help`, and the
+PEP 723 promise through `uv run` in an empty folder."""
 
 import os
 import re
@@ -8,9 +9,22 @@ import subprocess
 
 import pytest
 import torch
-from helpers import LESSONS, TIMING, lesson_env, lesson_path, run_lesson, smoke_run
+from helpers import (
+    LESSONS,
+    TIMING,
+    call_main,
+    lesson_env,
+    lesson_path,
+    load_lesson,
+    smoke_run,
+    source,
+    writes_checkpoints,
+)
 
 RULE_TITLE = re.compile(r'console\.rule\(\s*"([^"]+)"')
+# A lesson that draws random numbers (or initialises layers) must repeat them for the same seed.
+DRAWS_RANDOM_NUMBERS = re.compile(r"torch\.rand|randperm|random_split|nn\.(Linear|Conv|LSTM|Embed)")
+RANDOM_LESSONS = [p for p in LESSONS if DRAWS_RANDOM_NUMBERS.search(source(p.stem))]
 
 
 def section_titles(path) -> list[str]:
@@ -20,6 +34,12 @@ def section_titles(path) -> list[str]:
 def available_devices() -> list[str]:
     accelerator = torch.accelerator.current_accelerator(check_available=True)
     return ["cpu"] + ([accelerator.type] if accelerator is not None else [])
+
+
+def smoke_args(stem: str, device: str, tmp_path) -> list[str]:
+    """The flags of the shared smoke run, with this test's own scratch checkpoint."""
+    args = ["--device", device, "--smoke"]
+    return args + (["--checkpoint", str(tmp_path / "model.pt")] if writes_checkpoints(stem) else [])
 
 
 def test_there_are_lessons():
@@ -40,79 +60,84 @@ def test_smoke_run_prints_every_section(lesson, device):
     assert "\x1b[" not in result.stdout, "piped output must carry no escape codes"
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-def test_same_seed_prints_same_numbers(lesson, device):
+@pytest.mark.parametrize("lesson", RANDOM_LESSONS, ids=lambda p: p.stem)
+def test_same_seed_prints_same_numbers(lesson, device, tmp_path):
+    """The shared smoke run (seed 0, its own process) against a rerun in this process."""
     first = smoke_run(lesson.stem, device)
-    second = run_lesson(lesson.stem, "--device", device, "--smoke", "--seed", "0")
-    assert first.returncode == second.returncode == 0, second.stderr[-3000:]
-    assert TIMING.sub("<t>", first.stdout) == TIMING.sub("<t>", second.stdout)
+    code, rerun, errors = call_main(
+        load_lesson(lesson.stem), *smoke_args(lesson.stem, device, tmp_path)
+    )
+    assert first.returncode == code == 0, errors[-3000:]
+    assert TIMING.sub("<t>", first.stdout).splitlines() == TIMING.sub("<t>", rerun).splitlines()
 
 
-def test_another_seed_prints_other_numbers(device):
+def test_another_seed_prints_other_numbers(device, tmp_path):
     default = smoke_run("00", device)
-    reseeded = run_lesson("00", "--device", device, "--smoke", "--seed", "1")
-    assert reseeded.returncode == 0, reseeded.stderr
-    assert TIMING.sub("<t>", default.stdout) != TIMING.sub("<t>", reseeded.stdout)
+    code, reseeded, errors = call_main(
+        load_lesson("00"), "--device", device, "--smoke", "--seed", "1"
+    )
+    assert code == 0, errors
+    assert TIMING.sub("<t>", default.stdout) != TIMING.sub("<t>", reseeded)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_missing_accelerator_is_one_line_and_exit_2(lesson):
     missing = next(d for d in ("cuda", "mps", "xpu") if d not in available_devices())
-    result = run_lesson(lesson.stem, "--device", missing, "--smoke")
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+    code, _, errors = call_main(load_lesson(lesson.stem), "--device", missing, "--smoke")
+    assert code == 2
+    lines = errors.strip().splitlines()
+    assert len(lines) == 1, errors
     assert missing in lines[0] and "available: " + ", ".join(available_devices()) in lines[0]
-    assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("name", ["cuda", "mps"])
-def test_named_accelerator_runs_where_present_and_fails_cleanly_where_absent(name):
-    result = run_lesson("01", "--device", name, "--smoke")
+@pytest.mark.parametrize("name", ["cuda", "mps", "xpu"])
+def test_named_accelerator_runs_where_present_and_fails_cleanly_where_absent(name, tmp_path):
+    code, printed, errors = call_main(load_lesson("01"), "--device", name, "--smoke")
     if name in available_devices():
-        assert result.returncode == 0, result.stderr
-        assert f"device {name}" in result.stdout
+        assert code == 0, errors
+        assert f"device {name}" in printed
     else:
-        assert result.returncode == 2
-        assert len(result.stderr.strip().splitlines()) == 1
-        assert "Traceback" not in result.stderr
+        assert code == 2 and len(errors.strip().splitlines()) == 1
 
 
-def test_unknown_device_is_a_usage_error():
-    result = run_lesson("00", "--device", "tpu")
-    assert result.returncode == 2
-    assert "invalid choice: 'tpu'" in result.stderr
-    assert "Traceback" not in result.stderr
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_unknown_device_is_a_one_line_usage_error(lesson):
+    code, _, errors = call_main(load_lesson(lesson.stem), "--device", "tpu")
+    assert code == 2
+    assert errors.startswith("error: argument --device: invalid choice: 'tpu'"), errors
+    assert len(errors.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_help_lists_the_cli_contract(lesson):
-    # --help exits before any work; importing torch is the only cost.
-    result = run_lesson(lesson.stem, "--help")
-    assert result.returncode == 0
-    text = " ".join(result.stdout.split())  # argparse wraps lines wherever it likes
+    code, printed, _ = call_main(load_lesson(lesson.stem), "--help")
+    assert code == 0
+    text = " ".join(printed.split())  # argparse wraps lines wherever it likes
     for flag in ("--device", "--seed", "--smoke"):
         assert flag in text
     assert "(default: auto)" in text and "(default: 0)" in text
+    if "add_training_flags(parser" in source(lesson.stem):
+        for flag in ("--epochs", "--batch-size", "--lr", "--metrics-json"):
+            assert flag in text
 
 
 UV = os.environ.get("UV") or shutil.which("uv")
 
 
-@pytest.mark.skipif(UV is None, reason="uv is not installed (python3 -m pip install uv)")
-@pytest.mark.parametrize("stem", ["00", "01"])
-def test_uv_run_alone_in_an_empty_folder(stem, tmp_path):
-    """The PEP 723 promise: the file alone, `uv run`, no project, no install step."""
-    script = shutil.copy(lesson_path(stem), tmp_path)
+@pytest.mark.skipif(UV is None, reason="uv is not installed (see README: Installing uv)")
+def test_uv_run_alone_in_an_empty_folder(tmp_path):
+    """The PEP 723 promise: the file alone, `uv run`, no project, no install step. Lesson 01 is
+    the README's first command; the metadata tests check every other lesson's block."""
+    script = shutil.copy(lesson_path("01"), tmp_path)
     env = lesson_env()
     env.pop("VIRTUAL_ENV", None)  # the project's .venv must not leak into the script's own
     result = subprocess.run(
         [UV, "run", "--quiet", script, "--device", "cpu", "--smoke"],
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         timeout=900,
         env=env,
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert section_titles(lesson_path(stem))[-1] in result.stdout
+    assert section_titles(lesson_path("01"))[-1] in result.stdout

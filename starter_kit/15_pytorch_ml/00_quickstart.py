@@ -23,9 +23,15 @@ Guide:    learning/00_introduction.md
 
 import argparse
 import json
+import math
+import os
 import random
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import torch
@@ -43,32 +49,168 @@ EPOCHS = 100
 SMOKE_EPOCHS = 20
 LEARNING_RATE = 0.01
 LOG_EVERY = 10  # print the loss every 10 epochs
+# Flags for a notebook run (VS Code or Jupyter runs every cell and never reads the kernel's own
+# command line): for example ["--device", "cpu", "--epochs", "300"].
+NOTEBOOK_ARGS: list[str] = []
 
-console = Console()
+
+def make_console() -> Console:
+    """rich's console. Where the output cannot encode ▁▂▃ or █ (Windows' cp1252 when piped, say),
+    they print as '?' rather than stop the lesson with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    return Console()
+
+
+console = make_console()
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    """Something the learner can fix: one line on stderr, no traceback. Exit 1 failure, 2 usage."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(status)
 
 
 def resolve_device(requested: str) -> torch.device:
-    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU.
-
-    Asking for a device that is not there is a usage error: one line on stderr, exit status 2.
-    """
+    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU; exit 2 if absent."""
     accelerator = torch.accelerator.current_accelerator(check_available=True)  # None on CPU-only
     available = ["cpu"] + ([accelerator.type] if accelerator is not None else [])
     if requested == "auto":
         return torch.device(available[-1])
     if requested not in available:
-        print(
-            f"error: device '{requested}' is not available; available: {', '.join(available)}",
-            file=sys.stderr,
-        )
-        raise SystemExit(2)
+        fail(f"device '{requested}' is not available; available: {', '.join(available)}", 2)
     return torch.device(requested)
 
 
 def seed_everything(seed: int) -> None:
+    """Same seed, same machine and device -> same numbers. Seeds every generator, and asks the GPU
+    libraries for their deterministic kernels (cuDNN and cuBLAS otherwise pick the fastest one)."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first starts
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds the CPU and every accelerator
+    torch.backends.cudnn.benchmark = False  # benchmarking picks kernels by timing: not repeatable
+    # An operation with no deterministic GPU kernel warns instead of stopping the lesson.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+class LessonArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (`error: argument --lr: ...`) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see --help)", 2)
+
+
+def positive_int(text: str) -> int:
+    """--epochs, --batch-size: a whole number from 1 to 2**31 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {2**31 - 1}, got {text}")
+    return value
+
+
+def seed_value(text: str) -> int:
+    """--seed: a whole number from 0 to 2**32 - 1 (what NumPy's generator accepts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {2**32 - 1}, got {text}")
+    return value
+
+
+def learning_rate(text: str) -> float:
+    """--lr: a finite number above 0 that a float32 can hold (at most about 3.4e38)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= torch.finfo(torch.float32).max):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
+    return value
+
+
+def output_file(text: str) -> Path:
+    """A file the lesson will write (--metrics-json, --checkpoint): checked before any work, so a
+    long run never fails at its very end. Missing folders are made when the file is written."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a file name, got an empty string")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; name a file inside it")
+    folder = path.parent
+    while not folder.exists():  # the nearest folder that exists is where writing starts
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{folder} is a file, so {text} cannot be created")
+    try:  # the only sure test of "can I write here" is to write
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot write in {folder} ({error.strerror})") from None
+    return path
+
+
+def contract_parser(description: str, smoke_help: str) -> LessonArgumentParser:
+    """The three flags every lesson takes: --device, --seed and --smoke."""
+    parser = LessonArgumentParser(
+        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps", "xpu"],
+        default="auto",
+        help="where tensors live; auto = the available accelerator, else cpu",
+    )
+    parser.add_argument(
+        "--seed", type=seed_value, default=0, help="seed for torch, numpy and random (0 to 2**32-1)"
+    )
+    parser.add_argument("--smoke", action="store_true", help=smoke_help)
+    return parser
+
+
+def add_training_flags(parser, epochs: int, batch_size: int, lr: float | None, lr_help: str):
+    """--epochs, --batch-size, --lr and --metrics-json: the flags of every training lesson."""
+    parser.add_argument(
+        "--epochs", type=positive_int, default=epochs, help="passes over the data (--smoke caps it)"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=batch_size, help="samples per step"
+    )
+    parser.add_argument("--lr", type=learning_rate, default=lr, help=lr_help)
+    parser.add_argument(
+        "--metrics-json", type=output_file, metavar="PATH", help="write the final metrics as JSON"
+    )
+
+
+def stop_if_diverged(loss: float, epoch: int) -> None:
+    """A loss of NaN or infinity means the steps overshot and every weight is now garbage: stop
+    with one line (exit 1) rather than train on, draw or save it."""
+    if not math.isfinite(loss):
+        fail(f"training diverged at epoch {epoch} (loss {loss}); try a smaller --lr", 1)
+
+
+def script_arguments(notebook_args: list[str]) -> list[str]:
+    """The flags to run with: the command line when this file runs as a script, `notebook_args`
+    in a notebook (Jupyter and VS Code start their kernel with flags of their own)."""
+    script = globals().get("__file__")  # a notebook kernel has no __file__
+    if script and Path(sys.argv[0]).resolve() == Path(script).resolve():
+        return sys.argv[1:]
+    return list(notebook_args)
+
+
+def run_lesson(main: Callable[[list[str]], object], notebook_args: list[str]) -> None:
+    """Run main() with the script's or the notebook's flags; Ctrl-C stops it with one line."""
+    try:
+        main(script_arguments(notebook_args))
+    except KeyboardInterrupt:
+        fail("interrupted (Ctrl-C): the lesson stopped; no half-written file was left", 130)
 
 
 # %% 1. Why PyTorch
@@ -150,6 +292,7 @@ def six_step_workflow(device: torch.device, epochs: int, batch_size: int, lr: fl
             loss.backward()  # d(loss)/d(parameter) for every parameter
             optimizer.step()  # parameter -= lr * (Adam's scaled gradient)
             epoch_loss += loss.item() * len(batch_x)
+        stop_if_diverged(epoch_loss, epoch)
         if epoch % LOG_EVERY == 0:  # the mean over the epoch, whatever the batch size
             console.print(f"  epoch {epoch:3d}  loss {epoch_loss / NUM_SAMPLES:.4f}")
     train_seconds = time.perf_counter() - start
@@ -182,31 +325,19 @@ def six_step_workflow(device: torch.device, epochs: int, batch_size: int, lr: fl
 
 
 # %% main
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description="Lesson 00: why PyTorch, how it fits together, a first model in six steps.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+def main(argv: list[str]) -> None:
+    parser = contract_parser(
+        "Lesson 00: why PyTorch, how it fits together, a first model in six steps.",
+        smoke_help=f"a tiny run for tests: at most {SMOKE_EPOCHS} epochs",
     )
-    parser.add_argument(
-        "--device",
-        choices=["auto", "cpu", "cuda", "mps", "xpu"],
-        default="auto",
-        help="where tensors live; auto = the available accelerator, else cpu",
+    add_training_flags(
+        parser,
+        epochs=EPOCHS,
+        batch_size=NUM_SAMPLES,
+        lr=LEARNING_RATE,
+        lr_help="Adam's learning rate",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for torch, numpy and random")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run for tests")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over the data")
-    parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=NUM_SAMPLES,
-        help="samples per step (default: all 100, one step per epoch)",
-    )
-    parser.add_argument("--lr", type=float, default=LEARNING_RATE, help="Adam's learning rate")
-    parser.add_argument(
-        "--metrics-json", metavar="PATH", help="write the final metrics here as JSON"
-    )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
     seed_everything(args.seed)
@@ -229,9 +360,9 @@ def main() -> None:
         )
     )
     if args.metrics_json:
-        with open(args.metrics_json, "w", encoding="utf-8") as file:
-            json.dump(metrics, file, indent=2)
+        args.metrics_json.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
 
 
+# %% Run: as a script, the command line's flags; as a notebook, NOTEBOOK_ARGS above
 if __name__ == "__main__":
-    main()
+    run_lesson(main, NOTEBOOK_ARGS)

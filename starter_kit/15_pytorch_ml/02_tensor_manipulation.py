@@ -21,8 +21,12 @@ Guide:    learning/02_tensor_manipulation.md
 
 import argparse
 import math
+import os
 import random
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import torch
@@ -37,32 +41,110 @@ BATCH_SIZE = 4  # predictions and targets in the broadcasting example
 IMAGE_SHAPE = (2, 4, 5, 3)  # (batch, height, width, channels): height != width, so swaps show
 NUM_CLASSES = 3
 
-console = Console()
+# Flags for a notebook run (VS Code or Jupyter runs every cell and never reads the kernel's own
+# command line): for example ["--device", "cpu"].
+NOTEBOOK_ARGS: list[str] = []
+
+
+def make_console() -> Console:
+    """rich's console. Where the output cannot encode ▁▂▃ or █ (Windows' cp1252 when piped, say),
+    they print as '?' rather than stop the lesson with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    return Console()
+
+
+console = make_console()
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    """Something the learner can fix: one line on stderr, no traceback. Exit 1 failure, 2 usage."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(status)
 
 
 def resolve_device(requested: str) -> torch.device:
-    """'auto' -> the accelerator if there is one, else the CPU; a missing one -> exit status 2."""
+    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU; exit 2 if absent."""
     accelerator = torch.accelerator.current_accelerator(check_available=True)  # None on CPU-only
     available = ["cpu"] + ([accelerator.type] if accelerator is not None else [])
     if requested == "auto":
         return torch.device(available[-1])
     if requested not in available:
-        message = f"error: device '{requested}' is not available; available: {', '.join(available)}"
-        print(message, file=sys.stderr)
-        raise SystemExit(2)
+        fail(f"device '{requested}' is not available; available: {', '.join(available)}", 2)
     return torch.device(requested)
 
 
 def seed_everything(seed: int) -> None:
+    """Same seed, same machine and device -> same numbers. Seeds every generator, and asks the GPU
+    libraries for their deterministic kernels (cuDNN and cuBLAS otherwise pick the fastest one)."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first starts
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds the CPU and every accelerator
+    torch.backends.cudnn.benchmark = False  # benchmarking picks kernels by timing: not repeatable
+    # An operation with no deterministic GPU kernel warns instead of stopping the lesson.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+class LessonArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (`error: argument --lr: ...`) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see --help)", 2)
+
+
+def seed_value(text: str) -> int:
+    """--seed: a whole number from 0 to 2**32 - 1 (what NumPy's generator accepts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {2**32 - 1}, got {text}")
+    return value
+
+
+def contract_parser(description: str, smoke_help: str) -> LessonArgumentParser:
+    """The three flags every lesson takes: --device, --seed and --smoke."""
+    parser = LessonArgumentParser(
+        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps", "xpu"],
+        default="auto",
+        help="where tensors live; auto = the available accelerator, else cpu",
+    )
+    parser.add_argument(
+        "--seed", type=seed_value, default=0, help="seed for torch, numpy and random (0 to 2**32-1)"
+    )
+    parser.add_argument("--smoke", action="store_true", help=smoke_help)
+    return parser
+
+
+def script_arguments(notebook_args: list[str]) -> list[str]:
+    """The flags to run with: the command line when this file runs as a script, `notebook_args`
+    in a notebook (Jupyter and VS Code start their kernel with flags of their own)."""
+    script = globals().get("__file__")  # a notebook kernel has no __file__
+    if script and Path(sys.argv[0]).resolve() == Path(script).resolve():
+        return sys.argv[1:]
+    return list(notebook_args)
+
+
+def run_lesson(main: Callable[[list[str]], object], notebook_args: list[str]) -> None:
+    """Run main() with the script's or the notebook's flags; Ctrl-C stops it with one line."""
+    try:
+        main(script_arguments(notebook_args))
+    except KeyboardInterrupt:
+        fail("interrupted (Ctrl-C): the lesson stopped; no half-written file was left", 130)
 
 
 def as_python(tensor: torch.Tensor) -> list:
     """Plain Python numbers for printing: the same text on every device, floats to 2 places."""
     if tensor.is_floating_point():
-        tensor = tensor.detach().double().round(decimals=2)
+        tensor = tensor.detach().cpu().double().round(decimals=2)  # Apple MPS has no float64
     return tensor.tolist()
 
 
@@ -276,18 +358,12 @@ def clone_and_detach(device: torch.device) -> None:
 
 
 # %% main
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description="Lesson 02: reshape, reorder, join, split, index and copy tensors.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+def main(argv: list[str]) -> None:
+    parser = contract_parser(
+        "Lesson 02: reshape, reorder, join, split, index and copy tensors.",
+        smoke_help="a tiny run (this one already is)",
     )
-    devices = ["auto", "cpu", "cuda", "mps", "xpu"]
-    parser.add_argument(
-        "--device", choices=devices, default="auto", help="auto: accelerator or cpu"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed for torch, numpy and random")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run (this one already is)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
     seed_everything(args.seed)
@@ -314,5 +390,6 @@ def main() -> None:
     )
 
 
+# %% Run: as a script, the command line's flags; as a notebook, NOTEBOOK_ARGS above
 if __name__ == "__main__":
-    main()
+    run_lesson(main, NOTEBOOK_ARGS)

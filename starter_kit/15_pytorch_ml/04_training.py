@@ -25,9 +25,14 @@ import argparse
 import copy
 import json
 import math
+import os
 import random
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import torch
@@ -51,46 +56,195 @@ BATCH_SIZE = 64
 LEARNING_RATE = 0.1  # SGD with momentum 0.9
 PATIENCE = 10  # stop after this many epochs without a better validation loss
 CURVE_WIDTH = 60  # characters in the terminal loss curve
+# Flags for a notebook run (VS Code or Jupyter runs every cell and never reads the kernel's own
+# command line): for example ["--device", "cpu", "--lr", "0.01"].
+NOTEBOOK_ARGS: list[str] = []
 
-console = Console()
+
+def make_console() -> Console:
+    """rich's console. Where the output cannot encode ▁▂▃ or █ (Windows' cp1252 when piped, say),
+    they print as '?' rather than stop the lesson with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    return Console()
+
+
+console = make_console()
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    """Something the learner can fix: one line on stderr, no traceback. Exit 1 failure, 2 usage."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(status)
 
 
 def resolve_device(requested: str) -> torch.device:
-    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU.
-
-    Asking for a device that is not there is a usage error: one line on stderr, exit status 2.
-    """
+    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU; exit 2 if absent."""
     accelerator = torch.accelerator.current_accelerator(check_available=True)  # None on CPU-only
     available = ["cpu"] + ([accelerator.type] if accelerator is not None else [])
     if requested == "auto":
         return torch.device(available[-1])
     if requested not in available:
-        print(
-            f"error: device '{requested}' is not available; available: {', '.join(available)}",
-            file=sys.stderr,
-        )
-        raise SystemExit(2)
+        fail(f"device '{requested}' is not available; available: {', '.join(available)}", 2)
     return torch.device(requested)
 
 
 def seed_everything(seed: int) -> None:
+    """Same seed, same machine and device -> same numbers. Seeds every generator, and asks the GPU
+    libraries for their deterministic kernels (cuDNN and cuBLAS otherwise pick the fastest one)."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first starts
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds the CPU and every accelerator
+    torch.backends.cudnn.benchmark = False  # benchmarking picks kernels by timing: not repeatable
+    # An operation with no deterministic GPU kernel warns instead of stopping the lesson.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+class LessonArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (`error: argument --lr: ...`) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see --help)", 2)
+
+
+def positive_int(text: str) -> int:
+    """--epochs, --batch-size: a whole number from 1 to 2**31 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {2**31 - 1}, got {text}")
+    return value
+
+
+def seed_value(text: str) -> int:
+    """--seed: a whole number from 0 to 2**32 - 1 (what NumPy's generator accepts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {2**32 - 1}, got {text}")
+    return value
+
+
+def learning_rate(text: str) -> float:
+    """--lr: a finite number above 0 that a float32 can hold (at most about 3.4e38)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= torch.finfo(torch.float32).max):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
+    return value
+
+
+def output_file(text: str) -> Path:
+    """A file the lesson will write (--metrics-json, --checkpoint): checked before any work, so a
+    long run never fails at its very end. Missing folders are made when the file is written."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a file name, got an empty string")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; name a file inside it")
+    folder = path.parent
+    while not folder.exists():  # the nearest folder that exists is where writing starts
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{folder} is a file, so {text} cannot be created")
+    try:  # the only sure test of "can I write here" is to write
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot write in {folder} ({error.strerror})") from None
+    return path
+
+
+def contract_parser(description: str, smoke_help: str) -> LessonArgumentParser:
+    """The three flags every lesson takes: --device, --seed and --smoke."""
+    parser = LessonArgumentParser(
+        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps", "xpu"],
+        default="auto",
+        help="where tensors live; auto = the available accelerator, else cpu",
+    )
+    parser.add_argument(
+        "--seed", type=seed_value, default=0, help="seed for torch, numpy and random (0 to 2**32-1)"
+    )
+    parser.add_argument("--smoke", action="store_true", help=smoke_help)
+    return parser
+
+
+def add_training_flags(parser, epochs: int, batch_size: int, lr: float | None, lr_help: str):
+    """--epochs, --batch-size, --lr and --metrics-json: the flags of every training lesson."""
+    parser.add_argument(
+        "--epochs", type=positive_int, default=epochs, help="passes over the data (--smoke caps it)"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=batch_size, help="samples per step"
+    )
+    parser.add_argument("--lr", type=learning_rate, default=lr, help=lr_help)
+    parser.add_argument(
+        "--metrics-json", type=output_file, metavar="PATH", help="write the final metrics as JSON"
+    )
+
+
+def sparkline(values: list[float], low: float, high: float, width: int) -> str:
+    """Losses as block characters on a log scale (they fall by orders of magnitude), sampled down
+    to `width` characters; an x marks a value that is not a finite number (the run diverged)."""
+    blocks = "▁▂▃▄▅▆▇█"
+    num_chars = min(width, len(values))  # the first and the last value are always drawn
+    picks = [values[round(i * (len(values) - 1) / max(num_chars - 1, 1))] for i in range(num_chars)]
+    low, high = max(low, 1e-12), max(high, low * (1 + 1e-9))  # a flat or zero curve still draws
+    span = math.log(high / low)
+    chars = []
+    for value in picks:
+        if not math.isfinite(value):
+            chars.append("x")
+            continue
+        level = math.log(min(max(value, low), high) / low) / span  # 0 at `low`, 1 at `high`
+        chars.append(blocks[round(level * (len(blocks) - 1))])
+    return "".join(chars)
+
+
+def script_arguments(notebook_args: list[str]) -> list[str]:
+    """The flags to run with: the command line when this file runs as a script, `notebook_args`
+    in a notebook (Jupyter and VS Code start their kernel with flags of their own)."""
+    script = globals().get("__file__")  # a notebook kernel has no __file__
+    if script and Path(sys.argv[0]).resolve() == Path(script).resolve():
+        return sys.argv[1:]
+    return list(notebook_args)
+
+
+def run_lesson(main: Callable[[list[str]], object], notebook_args: list[str]) -> None:
+    """Run main() with the script's or the notebook's flags; Ctrl-C stops it with one line."""
+    try:
+        main(script_arguments(notebook_args))
+    except KeyboardInterrupt:
+        fail("interrupted (Ctrl-C): the lesson stopped; no half-written file was left", 130)
 
 
 # %% 1. Autograd basics
-def autograd_basics() -> None:
+def autograd_basics(device: torch.device) -> None:
     console.rule("1. Autograd basics")
-    x = torch.tensor([2.0], requires_grad=True)  # a leaf tensor: autograd fills in x.grad
+    x = torch.tensor(
+        [2.0], requires_grad=True, device=device
+    )  # a leaf tensor: autograd fills in x.grad
     y = x**2  # autograd records how y was made, so it can run the chain rule backwards
     y.backward()  # computes dy/dx = 2x and stores it in x.grad
     console.print(f"y = x ** 2 = {y}")  # grad_fn: the recorded step
     console.print(f"x.grad = {x.grad}  (dy/dx = 2x = 4)")
 
     # The graph: every result points at the function that made it, which points at its inputs.
-    a = torch.tensor(3.0, requires_grad=True)
-    b = torch.tensor(4.0, requires_grad=True)
+    a = torch.tensor(3.0, requires_grad=True, device=device)
+    b = torch.tensor(4.0, requires_grad=True, device=device)
     loss = (a * b + a) ** 2
     tree = Tree(f"loss = (a * b + a) ** 2 = {loss.item():.0f}, made by {loss.grad_fn.name()}")
     add_graph_nodes(tree, loss.grad_fn, names={id(a): "a", id(b): "b"})
@@ -111,9 +265,9 @@ def add_graph_nodes(tree: Tree, grad_fn, names: dict[int, str]) -> None:
 
 
 # %% 2. Non-scalar outputs and accumulation
-def nonscalar_and_accumulation() -> None:
+def nonscalar_and_accumulation(device: torch.device) -> None:
     console.rule("2. Non-scalar outputs and accumulation")
-    v = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = torch.tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
     squares = v**2  # (3,) - a vector, not a single number
     try:
         squares.backward()
@@ -130,9 +284,9 @@ def nonscalar_and_accumulation() -> None:
 
 
 # %% 3. Switching autograd off
-def switching_autograd_off() -> None:
+def switching_autograd_off(device: torch.device) -> None:
     console.rule("3. Switching autograd off")
-    weight = torch.tensor([1.0, 2.0], requires_grad=True)
+    weight = torch.tensor([1.0, 2.0], requires_grad=True, device=device)
     tracked = weight * 2
     with torch.no_grad():  # no graph is recorded: cheaper, and safe for in-place updates
         untracked = weight * 2
@@ -158,11 +312,12 @@ def switching_autograd_off() -> None:
 
 
 # %% 4. Checking gradients
-def make_line_data(num_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Noisy points around y = 3x + 2, the line sections 4-6 try to recover."""
+def make_line_data(num_samples: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noisy points around y = 3x + 2, the line sections 4-6 try to recover. Drawn on the CPU,
+    then moved, so every device starts from the same points."""
     x = torch.rand(num_samples, 1) * 4 - 2  # (num_samples, 1), uniform in [-2, 2]
     y = 3 * x + 2 + 0.5 * torch.randn(num_samples, 1)  # (num_samples, 1)
-    return x, y
+    return x.to(device), y.to(device)
 
 
 def line_gradients_by_hand(x, y, w, b) -> tuple[torch.Tensor, torch.Tensor]:
@@ -174,8 +329,8 @@ def line_gradients_by_hand(x, y, w, b) -> tuple[torch.Tensor, torch.Tensor]:
 
 def checking_gradients(x: torch.Tensor, y: torch.Tensor) -> None:
     console.rule("4. Checking gradients")
-    w = torch.tensor(0.5, requires_grad=True)
-    b = torch.tensor(-1.0, requires_grad=True)
+    w = torch.tensor(0.5, requires_grad=True, device=x.device)
+    b = torch.tensor(-1.0, requires_grad=True, device=x.device)
     ((w * x + b - y) ** 2).mean().backward()
     dw, db = line_gradients_by_hand(x, y, w.detach(), b.detach())
     table = Table("gradient", "by hand", "autograd")
@@ -186,15 +341,17 @@ def checking_gradients(x: torch.Tensor, y: torch.Tensor) -> None:
     console.print(f"torch.allclose(by hand, autograd): {agree}")
     # gradcheck nudges each input with requires_grad=True (here only w) by a tiny eps and compares
     # (f(w+eps) - f(w-eps)) / 2eps with autograd. It needs float64: float32 rounding swamps eps.
-    inputs = (torch.tensor(0.5, dtype=torch.float64, requires_grad=True), x.double(), y.double())
+    # float64 runs on the CPU: Apple GPUs (MPS) have no float64 at all.
+    x, y = x.cpu().double(), y.cpu().double()
+    inputs = (torch.tensor(0.5, dtype=torch.float64, requires_grad=True), x, y)
     passed = torch.autograd.gradcheck(lambda w, x, y: ((w * x - y) ** 2).mean(), inputs)
     console.print(f"torch.autograd.gradcheck (finite differences): {passed}")
 
 
 # %% 5. Gradient descent by hand
 def fit_line_by_hand(x, y, lr: float, steps: int) -> tuple[float, float, list[float]]:
-    w = torch.zeros((), requires_grad=True)  # start from w = 0, b = 0
-    b = torch.zeros((), requires_grad=True)
+    w = torch.zeros((), requires_grad=True, device=x.device)  # start from w = 0, b = 0
+    b = torch.zeros((), requires_grad=True, device=x.device)
     losses = []
     for _ in range(steps):
         loss = ((w * x + b - y) ** 2).mean()
@@ -220,7 +377,7 @@ def gradient_descent_by_hand(x: torch.Tensor, y: torch.Tensor) -> tuple[float, f
 
 # %% 6. The same fit with nn.Linear and SGD
 def fit_line_with_optim(x, y, lr: float, steps: int) -> nn.Linear:
-    model = nn.Linear(1, 1)  # holds w (weight, shape (1, 1)) and b (bias, shape (1,))
+    model = nn.Linear(1, 1).to(x.device)  # holds w (weight, shape (1, 1)), b (bias, shape (1,))
     nn.init.zeros_(model.weight)  # the same start as section 5
     nn.init.zeros_(model.bias)
     loss_fn = nn.MSELoss()
@@ -317,19 +474,6 @@ def train(model, train_loader, val_loader, device, epochs: int, lr: float, patie
     return {**history, "best_epoch": best_epoch, "best_val_loss": history["val_loss"][best_epoch]}
 
 
-def sparkline(values: list[float], low: float, high: float, width: int) -> str:
-    """One block character per value, on a log scale (losses shrink by orders of magnitude).
-    A loss that blew up to nan or inf shows as 'x'."""
-    blocks = "▁▂▃▄▅▆▇█"
-    num_chars = min(width, len(values))  # long runs are sampled down to 'width' characters
-    picks = [values[i * len(values) // num_chars] for i in range(num_chars)]
-    span = math.log(high / low) or 1.0
-    return "".join(
-        blocks[round(math.log(v / low) / span * (len(blocks) - 1))] if math.isfinite(v) else "x"
-        for v in picks
-    )
-
-
 def full_training_loop(device, num_samples, epochs, batch_size, lr, seed) -> dict:
     console.rule("7. The full training loop")
     generator = torch.Generator().manual_seed(seed)  # one generator: data, split, shuffling
@@ -377,24 +521,19 @@ def full_training_loop(device, num_samples, epochs, batch_size, lr, seed) -> dic
 
 
 # %% main
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description="Lesson 04: autograd, gradient descent by hand, and the full training loop.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+def main(argv: list[str]) -> None:
+    parser = contract_parser(
+        "Lesson 04: autograd, gradient descent by hand, and the full training loop.",
+        smoke_help=f"a tiny run for tests: {SMOKE_SAMPLES} samples, at most {SMOKE_EPOCHS} epochs",
     )
-    devices = ["auto", "cpu", "cuda", "mps", "xpu"]
-    parser.add_argument(
-        "--device", choices=devices, default="auto", help="auto: accelerator or cpu"
+    add_training_flags(
+        parser,
+        epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
+        lr=LEARNING_RATE,
+        lr_help="SGD's learning rate",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for torch, numpy and random")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run for tests")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help="most passes over the data")
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="samples per step")
-    parser.add_argument("--lr", type=float, default=LEARNING_RATE, help="SGD's learning rate")
-    parser.add_argument("--metrics-json", metavar="PATH", help="write final metrics as JSON")
-    args = parser.parse_args()
-    if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0:
-        parser.error("--epochs, --batch-size and --lr must be positive")
+    args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
     seed_everything(args.seed)
@@ -406,10 +545,10 @@ def main() -> None:
         f"[bold]Lesson 04[/] - PyTorch {torch.__version__} - device {device} - seed {args.seed}"
     )
 
-    autograd_basics()
-    nonscalar_and_accumulation()
-    switching_autograd_off()
-    line_x, line_y = make_line_data(LINE_SAMPLES)
+    autograd_basics(device)
+    nonscalar_and_accumulation(device)
+    switching_autograd_off(device)
+    line_x, line_y = make_line_data(LINE_SAMPLES, device)
     checking_gradients(line_x, line_y)
     w, b = gradient_descent_by_hand(line_x, line_y)
     same_fit_with_optim(line_x, line_y, w, b)
@@ -422,9 +561,9 @@ def main() -> None:
     )
     console.print(Panel(learned, title="What you just learned"))
     if args.metrics_json:
-        with open(args.metrics_json, "w", encoding="utf-8") as file:
-            json.dump(metrics, file, indent=2)
+        args.metrics_json.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
 
 
+# %% Run: as a script, the command line's flags; as a notebook, NOTEBOOK_ARGS above
 if __name__ == "__main__":
-    main()
+    run_lesson(main, NOTEBOOK_ARGS)

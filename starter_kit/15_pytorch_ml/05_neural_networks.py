@@ -25,10 +25,15 @@ import argparse
 import copy
 import json
 import math
+import os
 import random
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from functools import partial
+from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import torch
@@ -59,45 +64,180 @@ RUNS = {
     "AdamW": (partial(torch.optim.AdamW, weight_decay=0.01), 0.02, False),
     "AdamW + cosine": (partial(torch.optim.AdamW, weight_decay=0.01), 0.02, True),
 }
-SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 16  # characters in each loss curve of the optimizer race
+# Flags for a notebook run (VS Code or Jupyter runs every cell and never reads the kernel's own
+# command line): for example ["--device", "cpu", "--lr", "0.05"].
+NOTEBOOK_ARGS: list[str] = []
 
-console = Console()
+
+def make_console() -> Console:
+    """rich's console. Where the output cannot encode ▁▂▃ or █ (Windows' cp1252 when piped, say),
+    they print as '?' rather than stop the lesson with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    return Console()
+
+
+console = make_console()
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    """Something the learner can fix: one line on stderr, no traceback. Exit 1 failure, 2 usage."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(status)
 
 
 def resolve_device(requested: str) -> torch.device:
-    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU.
-
-    Asking for a device that is not there is a usage error: one line on stderr, exit status 2.
-    """
+    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU; exit 2 if absent."""
     accelerator = torch.accelerator.current_accelerator(check_available=True)  # None on CPU-only
     available = ["cpu"] + ([accelerator.type] if accelerator is not None else [])
     if requested == "auto":
         return torch.device(available[-1])
     if requested not in available:
-        print(
-            f"error: device '{requested}' is not available; available: {', '.join(available)}",
-            file=sys.stderr,
-        )
-        raise SystemExit(2)
+        fail(f"device '{requested}' is not available; available: {', '.join(available)}", 2)
     return torch.device(requested)
 
 
 def seed_everything(seed: int) -> None:
+    """Same seed, same machine and device -> same numbers. Seeds every generator, and asks the GPU
+    libraries for their deterministic kernels (cuDNN and cuBLAS otherwise pick the fastest one)."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first starts
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds the CPU and every accelerator
+    torch.backends.cudnn.benchmark = False  # benchmarking picks kernels by timing: not repeatable
+    # An operation with no deterministic GPU kernel warns instead of stopping the lesson.
+    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def sparkline(values: list[float], low: float, high: float, width: int = 16) -> str:
-    """Losses as block characters on a log scale (they fall by orders of magnitude); an x marks
-    a loss that is not a finite number (NaN or inf: the run diverged)."""
-    picks = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
-    span = math.log10(high / low) or 1.0
-    blocks = []
-    for loss in picks:
-        level = math.log10(max(loss, low) / low) / span if math.isfinite(loss) else None
-        blocks.append("x" if level is None else SPARK_BLOCKS[min(7, round(level * 7))])
-    return "".join(blocks)
+class LessonArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (`error: argument --lr: ...`) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see --help)", 2)
+
+
+def positive_int(text: str) -> int:
+    """--epochs, --batch-size: a whole number from 1 to 2**31 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {2**31 - 1}, got {text}")
+    return value
+
+
+def seed_value(text: str) -> int:
+    """--seed: a whole number from 0 to 2**32 - 1 (what NumPy's generator accepts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {2**32 - 1}, got {text}")
+    return value
+
+
+def learning_rate(text: str) -> float:
+    """--lr: a finite number above 0 that a float32 can hold (at most about 3.4e38)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= torch.finfo(torch.float32).max):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
+    return value
+
+
+def output_file(text: str) -> Path:
+    """A file the lesson will write (--metrics-json, --checkpoint): checked before any work, so a
+    long run never fails at its very end. Missing folders are made when the file is written."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a file name, got an empty string")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; name a file inside it")
+    folder = path.parent
+    while not folder.exists():  # the nearest folder that exists is where writing starts
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{folder} is a file, so {text} cannot be created")
+    try:  # the only sure test of "can I write here" is to write
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot write in {folder} ({error.strerror})") from None
+    return path
+
+
+def contract_parser(description: str, smoke_help: str) -> LessonArgumentParser:
+    """The three flags every lesson takes: --device, --seed and --smoke."""
+    parser = LessonArgumentParser(
+        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps", "xpu"],
+        default="auto",
+        help="where tensors live; auto = the available accelerator, else cpu",
+    )
+    parser.add_argument(
+        "--seed", type=seed_value, default=0, help="seed for torch, numpy and random (0 to 2**32-1)"
+    )
+    parser.add_argument("--smoke", action="store_true", help=smoke_help)
+    return parser
+
+
+def add_training_flags(parser, epochs: int, batch_size: int, lr: float | None, lr_help: str):
+    """--epochs, --batch-size, --lr and --metrics-json: the flags of every training lesson."""
+    parser.add_argument(
+        "--epochs", type=positive_int, default=epochs, help="passes over the data (--smoke caps it)"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=batch_size, help="samples per step"
+    )
+    parser.add_argument("--lr", type=learning_rate, default=lr, help=lr_help)
+    parser.add_argument(
+        "--metrics-json", type=output_file, metavar="PATH", help="write the final metrics as JSON"
+    )
+
+
+def sparkline(values: list[float], low: float, high: float, width: int) -> str:
+    """Losses as block characters on a log scale (they fall by orders of magnitude), sampled down
+    to `width` characters; an x marks a value that is not a finite number (the run diverged)."""
+    blocks = "▁▂▃▄▅▆▇█"
+    num_chars = min(width, len(values))  # the first and the last value are always drawn
+    picks = [values[round(i * (len(values) - 1) / max(num_chars - 1, 1))] for i in range(num_chars)]
+    low, high = max(low, 1e-12), max(high, low * (1 + 1e-9))  # a flat or zero curve still draws
+    span = math.log(high / low)
+    chars = []
+    for value in picks:
+        if not math.isfinite(value):
+            chars.append("x")
+            continue
+        level = math.log(min(max(value, low), high) / low) / span  # 0 at `low`, 1 at `high`
+        chars.append(blocks[round(level * (len(blocks) - 1))])
+    return "".join(chars)
+
+
+def script_arguments(notebook_args: list[str]) -> list[str]:
+    """The flags to run with: the command line when this file runs as a script, `notebook_args`
+    in a notebook (Jupyter and VS Code start their kernel with flags of their own)."""
+    script = globals().get("__file__")  # a notebook kernel has no __file__
+    if script and Path(sys.argv[0]).resolve() == Path(script).resolve():
+        return sys.argv[1:]
+    return list(notebook_args)
+
+
+def run_lesson(main: Callable[[list[str]], object], notebook_args: list[str]) -> None:
+    """Run main() with the script's or the notebook's flags; Ctrl-C stops it with one line."""
+    try:
+        main(script_arguments(notebook_args))
+    except KeyboardInterrupt:
+        fail("interrupted (Ctrl-C): the lesson stopped; no half-written file was left", 130)
 
 
 # %% 1. Building a model with nn.Module
@@ -214,9 +354,11 @@ ACTIVATIONS = {
 }
 
 
-def activation_functions() -> None:
+def activation_functions(device: torch.device) -> None:
     console.rule("3. Activation functions")
-    inputs = torch.tensor([[-3.0, -1.0, 0.0, 1.0, 3.0]])  # (1, 5): one row, so Softmax sees all 5
+    inputs = torch.tensor(
+        [[-3.0, -1.0, 0.0, 1.0, 3.0]], device=device
+    )  # (1, 5): Softmax sees all 5
     table = Table("activation", *[f"x = {x:g}" for x in inputs[0].tolist()])
     for name, activation in ACTIVATIONS.items():
         table.add_row(name, *[f"{v:.3f}" for v in activation(inputs)[0].tolist()])
@@ -224,16 +366,16 @@ def activation_functions() -> None:
 
 
 # %% 4. Loss functions
-def loss_functions() -> None:
+def loss_functions(device: torch.device) -> None:
     console.rule("4. Loss functions")
-    predictions = torch.tensor([2.5, 0.0, 2.0])
-    targets = torch.tensor([3.0, -0.5, 2.0])
+    predictions = torch.tensor([2.5, 0.0, 2.0], device=device)
+    targets = torch.tensor([3.0, -0.5, 2.0], device=device)
     mse = nn.MSELoss()(predictions, targets)
     console.print(f"MSELoss: mean of (0.5^2, 0.5^2, 0^2) = {mse:.4f}")
 
     # CrossEntropyLoss wants raw logits (batch, classes) and class indices (batch,) as int64.
-    logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])  # (2 samples, 3 classes)
-    labels = torch.tensor([0, 2])
+    logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], device=device)  # (2, 3 classes)
+    labels = torch.tensor([0, 2], device=device)
     right = nn.CrossEntropyLoss()(logits, labels)
     # The usual mistake: softmax first. It still runs, but the loss applies softmax again,
     # squashing the probabilities together - a wrong loss and weak gradients.
@@ -245,14 +387,14 @@ def loss_functions() -> None:
 
     # A confidently wrong binary prediction: logit 30, label 0. sigmoid(30) rounds to exactly 1.0
     # in float32: BCELoss clamps log(0) to -100, and sigmoid's backward, p * (1 - p), is exactly 0.
-    label = torch.tensor([0.0])
+    label = torch.tensor([0.0], device=device)
     binary_losses = {
         "BCELoss(sigmoid(logit))": lambda logit: nn.BCELoss()(torch.sigmoid(logit), label),
         "BCEWithLogitsLoss(logit)": lambda logit: nn.BCEWithLogitsLoss()(logit, label),
     }
     table = Table("loss", "value", "d loss / d logit")
     for name, loss_of in binary_losses.items():
-        logit = torch.tensor([30.0], requires_grad=True)
+        logit = torch.tensor([30.0], requires_grad=True, device=device)
         loss = loss_of(logit)
         loss.backward()
         table.add_row(name, f"{loss.item():.4f}", f"{logit.grad.item():.4f}")
@@ -274,7 +416,7 @@ def deep_tanh_stats(init, inputs: torch.Tensor) -> tuple[list[float], float, flo
 
     Returns the std of the activations after every layer, the share of last-layer units stuck
     near +-1 (saturated), and the norm of the gradient of the loss w.r.t. layer 1's weights."""
-    layers = [nn.Linear(INIT_WIDTH, INIT_WIDTH) for _ in range(INIT_DEPTH)]
+    layers = [nn.Linear(INIT_WIDTH, INIT_WIDTH).to(inputs.device) for _ in range(INIT_DEPTH)]
     for layer in layers:
         nn.init.zeros_(layer.bias)  # so that only the weights decide what happens
         init(layer.weight)
@@ -288,9 +430,9 @@ def deep_tanh_stats(init, inputs: torch.Tensor) -> tuple[list[float], float, flo
     return stds, saturated, layers[0].weight.grad.norm().item()
 
 
-def weight_initialisation() -> None:
+def weight_initialisation(device: torch.device) -> None:
     console.rule("5. Weight initialisation")
-    inputs = torch.randn(256, INIT_WIDTH)  # (batch, width), std 1
+    inputs = torch.randn(256, INIT_WIDTH).to(device)  # (batch, width), std 1; drawn on the CPU
     headers = ["init", "std\nlayer 1", "std\nlayer 10", "saturated", "grad norm\nlayer 1"]
     table = Table(*headers, title="10 x (Linear(64, 64) + Tanh), biases 0, inputs with std 1")
     for name, init in INITS.items():
@@ -368,7 +510,7 @@ def optimizer_race(device: torch.device, epochs: int, batch_size: int, lr: float
         best = min((loss for loss in losses if math.isfinite(loss)), default=math.nan)
         steps = str(steps_to_threshold(losses) or "not reached")
         cells = [f"{run_lrs[run]:g}", f"{losses[-1]:.1e}", f"{best:.1e}", steps]
-        table.add_row(run, *cells, sparkline(losses, low, high))
+        table.add_row(run, *cells, sparkline(losses, low, high, SPARK_WIDTH))
     console.print(table, *notes)
     console.print(f"{len(curves)} runs x {total_steps} steps, in {train_seconds:.2f} s")
     return {
@@ -382,24 +524,17 @@ def optimizer_race(device: torch.device, epochs: int, batch_size: int, lr: float
 
 
 # %% main
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description="Lesson 05: nn.Module, layers and shapes, activations, losses, weight "
-        "initialisation, and SGD vs Adam vs AdamW from the same starting weights.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+def main(argv: list[str]) -> None:
+    parser = contract_parser(
+        "Lesson 05: nn.Module, layers and shapes, activations, losses, weight initialisation, "
+        "and SGD vs Adam vs AdamW from the same starting weights.",
+        smoke_help=f"a tiny run for tests: at most {SMOKE_EPOCHS} epochs per optimizer",
     )
-    devices = ["auto", "cpu", "cuda", "mps", "xpu"]
-    parser.add_argument("--device", choices=devices, default="auto", help="auto = accelerator/cpu")
-    parser.add_argument("--seed", type=int, default=0, help="seed for torch, numpy and random")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run for tests")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over the data per run")
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="samples per step")
     own_lrs = ", ".join(f"{run} {lr:g}" for run, (_, lr, _) in RUNS.items())
-    parser.add_argument("--lr", type=float, help=f"one lr for all runs; default: {own_lrs}")
-    parser.add_argument("--metrics-json", metavar="PATH", help="write final metrics as JSON here")
-    args = parser.parse_args()
-    if args.epochs < 1 or args.batch_size < 1 or (args.lr is not None and args.lr <= 0):
-        parser.error("--epochs, --batch-size and --lr must be positive")
+    add_training_flags(
+        parser, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=None, lr_help=f"one lr for all: {own_lrs}"
+    )
+    args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
     seed_everything(args.seed)
@@ -412,9 +547,9 @@ def main() -> None:
 
     build_a_model(device)
     layers_and_shapes(device)
-    activation_functions()
-    loss_functions()
-    weight_initialisation()
+    activation_functions(device)
+    loss_functions(device)
+    weight_initialisation(device)
     metrics = optimizer_race(device, epochs, args.batch_size, args.lr, args.seed)
 
     summary = (
@@ -425,9 +560,9 @@ def main() -> None:
     )
     console.print(Panel(summary, title="What you just learned"))
     if args.metrics_json:
-        with open(args.metrics_json, "w", encoding="utf-8") as file:
-            json.dump(metrics, file, indent=2)
+        args.metrics_json.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
 
 
+# %% Run: as a script, the command line's flags; as a notebook, NOTEBOOK_ARGS above
 if __name__ == "__main__":
-    main()
+    run_lesson(main, NOTEBOOK_ARGS)

@@ -19,6 +19,7 @@ Run: uv run starter_kit/15_pytorch_ml/06_sentiment_analysis.py [--predict TEXT] 
 import argparse
 import hashlib
 import json
+import math
 import os
 import pickle
 import random
@@ -28,8 +29,11 @@ import tarfile
 import tempfile
 import time
 import urllib.request
+import warnings
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO, NoReturn
 
 import numpy as np
 import torch
@@ -42,10 +46,11 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
 from torch.utils.data import DataLoader
 
 # %% Config
-LESSON_DIR = Path(__file__).resolve().parent
-CORPUS_PATH = LESSON_DIR / "data" / "movie_reviews.tsv"  # written for the kit: data/README.md
-DEFAULT_CHECKPOINT = LESSON_DIR / "checkpoints" / "06_sentiment.pt"
-CACHE_DIR = Path(os.environ.get("STARTER_KIT_CACHE", Path.home() / ".cache/pytorch-starter-kit"))
+# A notebook kernel has no __file__; Jupyter and VS Code start it in the lesson's own folder.
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+CORPUS_PATH = HERE / "data" / "movie_reviews.tsv"  # written for the kit: data/README.md
+DEFAULT_CHECKPOINT = HERE / "checkpoints" / "06_sentiment.pt"
+CACHE_DIR = Path(os.environ.get("STARTER_KIT_CACHE", "~/.cache/pytorch-starter-kit")).expanduser()
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 IMDB_SIZE = 84_125_825
 IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
@@ -59,7 +64,29 @@ EPOCHS, BATCH_SIZE = 10, 32  # chosen on the validation split, like the learning
 LEARNING_RATES = {"bag-of-words": 3e-4, "lstm": 1e-2}  # Adam's; --lr sets one for both
 SMOKE_EPOCHS, SMOKE_REVIEWS = 5, 400  # --smoke: 5 epochs, the first 400 reviews of each split
 DEMO_TEXTS = ["This movie is amazing!", "Not bad at all.", "A wonderful, moving film."]
-console = Console()
+ECHO_CHARS = 60  # --predict shows at most this much of each text it classifies
+# Flags for a notebook run (VS Code or Jupyter runs every cell and never reads the kernel's own
+# command line): for example ["--device", "cpu", "--predict", "What a fun film!"].
+NOTEBOOK_ARGS: list[str] = []
+
+
+def make_console() -> Console:
+    """rich's console. Where the output cannot encode ▁▂▃ or █ (Windows' cp1252 when piped, say),
+    they print as '?' rather than stop the lesson with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    return Console()
+
+
+console = make_console()
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    """Something the learner can fix: one line on stderr, no traceback. Exit 1 failure, 2 usage."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(status)
 
 
 def resolve_device(requested: str) -> torch.device:
@@ -68,34 +95,195 @@ def resolve_device(requested: str) -> torch.device:
     available = ["cpu"] + ([accelerator.type] if accelerator is not None else [])
     if requested == "auto":
         return torch.device(available[-1])
-    if requested not in available:  # a usage error: exit status 2
+    if requested not in available:
         fail(f"device '{requested}' is not available; available: {', '.join(available)}", 2)
     return torch.device(requested)
 
 
-def fail(message: str, status: int = 1) -> None:
-    """A failure the learner can fix: one line on stderr, no traceback; exit status 1 or 2."""
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(status)
+def seed_everything(seed: int) -> None:
+    """Same seed, same machine and device -> same numbers. Seeds every generator, and asks the GPU
+    libraries for their deterministic kernels (cuDNN and cuBLAS otherwise pick the fastest one)."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first starts
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds the CPU and every accelerator
+    torch.backends.cudnn.benchmark = False  # benchmarking picks kernels by timing: not repeatable
+    # An operation with no deterministic GPU kernel warns instead of stopping the lesson.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+class LessonArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (`error: argument --lr: ...`) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see --help)", 2)
+
+
+def positive_int(text: str) -> int:
+    """--epochs, --batch-size: a whole number from 1 to 2**31 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {2**31 - 1}, got {text}")
+    return value
+
+
+def seed_value(text: str) -> int:
+    """--seed: a whole number from 0 to 2**32 - 1 (what NumPy's generator accepts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {2**32 - 1}, got {text}")
+    return value
+
+
+def learning_rate(text: str) -> float:
+    """--lr: a finite number above 0 that a float32 can hold (at most about 3.4e38)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= torch.finfo(torch.float32).max):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
+    return value
+
+
+def output_file(text: str) -> Path:
+    """A file the lesson will write (--metrics-json, --checkpoint): checked before any work, so a
+    long run never fails at its very end. Missing folders are made when the file is written."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a file name, got an empty string")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; name a file inside it")
+    folder = path.parent
+    while not folder.exists():  # the nearest folder that exists is where writing starts
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{folder} is a file, so {text} cannot be created")
+    try:  # the only sure test of "can I write here" is to write
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot write in {folder} ({error.strerror})") from None
+    return path
+
+
+def contract_parser(description: str, smoke_help: str) -> LessonArgumentParser:
+    """The three flags every lesson takes: --device, --seed and --smoke."""
+    parser = LessonArgumentParser(
+        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps", "xpu"],
+        default="auto",
+        help="where tensors live; auto = the available accelerator, else cpu",
+    )
+    parser.add_argument(
+        "--seed", type=seed_value, default=0, help="seed for torch, numpy and random (0 to 2**32-1)"
+    )
+    parser.add_argument("--smoke", action="store_true", help=smoke_help)
+    return parser
+
+
+def add_training_flags(parser, epochs: int, batch_size: int, lr: float | None, lr_help: str):
+    """--epochs, --batch-size, --lr and --metrics-json: the flags of every training lesson."""
+    parser.add_argument(
+        "--epochs", type=positive_int, default=epochs, help="passes over the data (--smoke caps it)"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=batch_size, help="samples per step"
+    )
+    parser.add_argument("--lr", type=learning_rate, default=lr, help=lr_help)
+    parser.add_argument(
+        "--metrics-json", type=output_file, metavar="PATH", help="write the final metrics as JSON"
+    )
+
+
+def stop_if_diverged(loss: float, epoch: int) -> None:
+    """A loss of NaN or infinity means the steps overshot and every weight is now garbage: stop
+    with one line (exit 1) rather than train on, draw or save it."""
+    if not math.isfinite(loss):
+        fail(f"training diverged at epoch {epoch} (loss {loss}); try a smaller --lr", 1)
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write through `write(file)` into a unique temporary file beside `path`, flush and fsync it,
+    then rename it over `path`. A failure (a full disk, Ctrl-C) leaves any earlier file whole and
+    no temporary file behind; the OSError goes to the caller, who can explain it in one line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())  # on disk, not just in a buffer, before it takes the name
+        umask = os.umask(0o022)  # read the umask (it can only be read by setting it) ...
+        os.umask(umask)  # ... and put it back
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; a saved file follows the umask
+        os.replace(temporary, path)  # atomic: the name points at the old file or the whole new one
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def sparkline(values: list[float], low: float, high: float, width: int) -> str:
+    """Losses as block characters on a log scale (they fall by orders of magnitude), sampled down
+    to `width` characters; an x marks a value that is not a finite number (the run diverged)."""
+    blocks = "▁▂▃▄▅▆▇█"
+    num_chars = min(width, len(values))  # the first and the last value are always drawn
+    picks = [values[round(i * (len(values) - 1) / max(num_chars - 1, 1))] for i in range(num_chars)]
+    low, high = max(low, 1e-12), max(high, low * (1 + 1e-9))  # a flat or zero curve still draws
+    span = math.log(high / low)
+    chars = []
+    for value in picks:
+        if not math.isfinite(value):
+            chars.append("x")
+            continue
+        level = math.log(min(max(value, low), high) / low) / span  # 0 at `low`, 1 at `high`
+        chars.append(blocks[round(level * (len(blocks) - 1))])
+    return "".join(chars)
+
+
+def script_arguments(notebook_args: list[str]) -> list[str]:
+    """The flags to run with: the command line when this file runs as a script, `notebook_args`
+    in a notebook (Jupyter and VS Code start their kernel with flags of their own)."""
+    script = globals().get("__file__")  # a notebook kernel has no __file__
+    if script and Path(sys.argv[0]).resolve() == Path(script).resolve():
+        return sys.argv[1:]
+    return list(notebook_args)
+
+
+def run_lesson(main: Callable[[list[str]], object], notebook_args: list[str]) -> None:
+    """Run main() with the script's or the notebook's flags; Ctrl-C stops it with one line."""
+    try:
+        main(script_arguments(notebook_args))
+    except KeyboardInterrupt:
+        fail("interrupted (Ctrl-C): the lesson stopped; no half-written file was left", 130)
 
 
 # %% 1. The data
 def load_imdb(seed=0, cache_dir=CACHE_DIR, url=IMDB_URL, size=IMDB_SIZE, sha256=IMDB_SHA256):
     """Download once (checksum-verified, renamed into place only when whole), then read it."""
-    archive = Path(cache_dir) / "aclImdb_v1.tar.gz"
-    if not (archive.exists() and hashlib.sha256(archive.read_bytes()).hexdigest() == sha256):
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(dir=archive.parent, suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as file, urllib.request.urlopen(url, timeout=30) as response:
-                chunks = iter(lambda: response.read(1 << 20), b"")  # 1 MiB at a time until b""
-                for chunk in track(chunks, "IMDB", size >> 20, disable=not console.is_terminal):
-                    file.write(chunk)
-            if hashlib.sha256(Path(partial).read_bytes()).hexdigest() != sha256:
-                raise ValueError(f"the download from {url} does not match its published checksum")
-            os.replace(partial, archive)  # atomic: a half-written file never gets the real name
-        finally:
-            Path(partial).unlink(missing_ok=True)
+    archive = Path(cache_dir).expanduser() / "aclImdb_v1.tar.gz"
+
+    def download(file) -> None:  # into a temporary file: it takes the real name only when whole
+        digest = hashlib.sha256()
+        with urllib.request.urlopen(url, timeout=30) as response:
+            chunks = iter(lambda: response.read(1 << 20), b"")  # 1 MiB at a time until b""
+            for chunk in track(chunks, "IMDB", size >> 20, disable=not console.is_terminal):
+                file.write(chunk)
+                digest.update(chunk)
+        if digest.hexdigest() != sha256:
+            raise ValueError(f"the download from {url} does not match its published checksum")
+
+    # Checked on every run, not only after the download: a damaged cached copy is replaced.
+    if not (archive.is_file() and hashlib.sha256(archive.read_bytes()).hexdigest() == sha256):
+        write_atomically(archive, download)
     splits = {"train": [], "test": []}  # the checksum vouches for the archive's contents
     with tarfile.open(archive, "r:gz") as tar:  # no extractall: nothing lands on disk
         for member in tar:  # the README and train/unsup (no labels) do not match
@@ -321,6 +509,7 @@ def show_training(models, vocab, loaders, epochs: int, lr: float | None, device)
                 loss.backward()
                 optimizer.step()
                 total_loss += loss.item() * len(labels)
+            stop_if_diverged(total_loss, epoch)
             losses.append(total_loss / len(loaders["train"].dataset))
             accuracy = accuracy_on(model, loaders["validation"], device)
             console.print(f"  {name} epoch {epoch:2d}  loss {losses[-1]:.3f}  val {accuracy:.1%}")
@@ -328,7 +517,7 @@ def show_training(models, vocab, loaders, epochs: int, lr: float | None, device)
                 validation[name], best_epoch = accuracy, epoch
                 best_state = {key: value.clone() for key, value in model.state_dict().items()}
         model.load_state_dict(best_state)  # back to the best epoch
-        curve = "".join("▁▂▃▄▅▆▇█"[min(int(8 * loss / max(losses)), 7)] for loss in losses)
+        curve = sparkline(losses, min(losses), max(losses), width=len(losses))  # log scale
         seconds = time.perf_counter() - start
         train_seconds += seconds
         console.print(f"  {name}: loss {curve}  kept epoch {best_epoch}  ({seconds:.2f} s)")
@@ -388,29 +577,29 @@ def show_evaluation(models, validation, splits, loaders, device):
 # %% 8. Saving and loading
 def load_checkpoint(path: Path, device: torch.device):
     """weights_only=True unpickles tensors, lists, dicts and strings - never arbitrary code."""
+    if not path.is_file():
+        fail(f"no checkpoint file at {path}; train one first: uv run {sys.argv[0]}")
     try:
-        checkpoint = torch.load(path, weights_only=True, map_location=device)
+        with warnings.catch_warnings(action="ignore"):  # e.g. torch's note on a legacy format
+            checkpoint = torch.load(path, weights_only=True, map_location=device)
         if not isinstance(checkpoint, dict):  # e.g. a bare tensor, saved by other code
             raise TypeError(f"a {type(checkpoint).__name__}, not a dict")
         model = build_model(checkpoint["config"]).to(device)
         model.load_state_dict(checkpoint["model_state"])
         vocab, config = checkpoint["vocab"], checkpoint["config"]
-    except (RuntimeError, pickle.UnpicklingError, EOFError, LookupError, TypeError) as error:
-        fail(f"{path} is not a readable checkpoint ({type(error).__name__}); train a new one")
+    except (OSError, RuntimeError, pickle.UnpicklingError, EOFError, LookupError, TypeError) as e:
+        fail(f"{path} is not a readable checkpoint ({type(e).__name__}); train a new one")
     return model.eval(), vocab, config
 
 
 def show_checkpoint(path: Path, model, vocab, config, loaders, device) -> nn.Module:
     """Weights + vocabulary + config in one file, written to a temp file, renamed when whole."""
     console.rule("8. Saving and loading")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    os.close(fd)
-    try:
-        torch.save({"model_state": model.state_dict(), "vocab": vocab, "config": config}, partial)
-        os.replace(partial, path)  # a crash mid-save never leaves a half-written checkpoint
-    finally:
-        Path(partial).unlink(missing_ok=True)
+    checkpoint = {"model_state": model.state_dict(), "vocab": vocab, "config": config}
+    try:  # a crash mid-save never leaves a half-written checkpoint
+        write_atomically(path, lambda file: torch.save(checkpoint, file))
+    except OSError as error:
+        fail(f"could not save the checkpoint to {path} ({error.strerror or error})")
     console.print(f"saved {path.name} ({path.stat().st_size / 1e6:.1f} MB): weights, vocab, config")
     console.print("  " + " ".join(f"{key}={value}" for key, value in config.items()))
     loaded, _, _ = load_checkpoint(path, device)
@@ -427,7 +616,8 @@ def predict_texts(texts: list[str], model: nn.Module, vocab: list[str], device) 
     ids, lengths, _ = collate_padded([(torch.tensor(encode(t, token_to_id)), 0) for t in texts])
     probabilities = model.eval()(ids.to(device), lengths).softmax(dim=1)  # (num_texts, 2)
     confidences, labels = probabilities.max(dim=1)  # the likelier label and its probability
-    rows = zip(texts, labels.tolist(), confidences.tolist(), strict=True)
+    shown = [text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 3] + "..." for text in texts]
+    rows = zip(shown, labels.tolist(), confidences.tolist(), strict=True)
     return [f"{LABELS[label]} ({conf:.2f} confidence)  {text!r}" for text, label, conf in rows]
 
 
@@ -438,39 +628,35 @@ def show_inference(model: nn.Module, vocab: list[str], device) -> None:
 
 
 # %% main
-def main() -> None:
-    formatter = argparse.ArgumentDefaultsHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=formatter)
+def main(argv: list[str]) -> None:
+    parser = contract_parser(
+        __doc__.split("\n")[0], smoke_help=f"a tiny run: {SMOKE_REVIEWS} reviews per split"
+    )
+    add_training_flags(
+        parser, EPOCHS, BATCH_SIZE, lr=None, lr_help="Adam's; default: 3e-4 bag-of-words, 1e-2 LSTM"
+    )
     add = parser.add_argument
-    add("--device", default="auto", choices=["auto", "cpu", "cuda", "mps", "xpu"], help="auto: any")
-    add("--seed", type=int, default=0, help="seed for torch, numpy and random")
-    add("--smoke", action="store_true", help="a tiny run: 400 reviews per split, 5 epochs")
-    add("--epochs", type=int, default=EPOCHS, help="passes over the train split")
-    add("--batch-size", type=int, default=BATCH_SIZE, help="reviews per step")
-    add("--lr", type=float, help="Adam's learning rate; None: 3e-4 bag-of-words, 1e-2 LSTM")
-    add("--metrics-json", metavar="PATH", help="write the final metrics as JSON")
     add("--dataset", default="bundled", choices=["bundled", "imdb"], help="imdb: 84 MB download")
     add("--predict", metavar="TEXT", action="append", help="classify TEXT; repeat for more")
-    add("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT, help="(--smoke: temporary)")
-    args = parser.parse_args()
-    if args.epochs < 1 or args.batch_size < 1 or (args.lr is not None and args.lr <= 0):
-        parser.error("--epochs, --batch-size and --lr must be positive")
+    add("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT, help="where to save or load")
+    args = parser.parse_args(argv)
+    if args.predict and not all(text.strip() for text in args.predict):
+        parser.error("argument --predict: needs some text to classify; got an empty review")
+    if not args.predict:  # training writes the checkpoint: check the path before any work
+        try:
+            output_file(str(args.checkpoint))
+        except argparse.ArgumentTypeError as error:
+            parser.error(f"argument --checkpoint: {error}")
 
     device = resolve_device(args.device)
     if args.dataset == "bundled":  # tiny tensors: a thread pool burns CPU for no speed-up
         torch.set_num_threads(1)
     if args.predict:
-        if not all(text.strip() for text in args.predict):
-            parser.error("--predict needs some text to classify; got an empty review")
-        if not args.checkpoint.exists():
-            fail(f"no checkpoint at {args.checkpoint}; train one first: uv run {sys.argv[0]}")
         model, vocab, _ = load_checkpoint(args.checkpoint, device)
         console.print("\n".join(predict_texts(args.predict, model, vocab, device)), markup=False)
         return
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)  # seeds the CPU and every accelerator
-    epochs = SMOKE_EPOCHS if args.smoke else args.epochs
+    seed_everything(args.seed)
+    epochs = min(args.epochs, SMOKE_EPOCHS) if args.smoke else args.epochs
     console.print(f"Lesson 06 - PyTorch {torch.__version__} - device {device} - seed {args.seed}")
     splits = show_data(args.dataset, args.smoke, args.seed)
     show_tokenization()
@@ -481,11 +667,13 @@ def main() -> None:
         models, vocab, loaders, epochs, args.lr, device
     )
     best, results = show_evaluation(models, validation, splits, loaders, device)
-    with tempfile.TemporaryDirectory() as scratch:  # --smoke never overwrites a trained model
-        smoke = args.smoke and args.checkpoint == DEFAULT_CHECKPOINT
-        path = Path(scratch) / "smoke.pt" if smoke else args.checkpoint
+    with tempfile.TemporaryDirectory() as scratch:  # a smoke model never replaces a trained one
+        keep = args.smoke and args.checkpoint.exists()
+        path = Path(scratch) / "smoke.pt" if keep else args.checkpoint
         config = configs[best] | {"dataset": args.dataset}
         model = show_checkpoint(path, models[best], vocab, config, loaders, device)
+        if keep:
+            console.print(f"(--smoke: your checkpoint {args.checkpoint.name} was left as it was)")
         show_inference(model, vocab, device)
 
     summary = "Text -> tokens -> ids -> padded batches -> models; validation picks, test judges."
@@ -495,8 +683,9 @@ def main() -> None:
         metrics = {"test_accuracy": accuracy[best], "baseline_accuracy": accuracy["naive bayes"]}
         metrics |= {"majority_accuracy": accuracy["majority class"], "f1": results[best]["f1"]}
         metrics |= {"train_seconds": train_seconds, "epochs": epochs, "dataset": args.dataset}
-        Path(args.metrics_json).write_text(json.dumps(metrics | {"model": best}, indent=2))
+        args.metrics_json.write_text(json.dumps(metrics | {"model": best}, indent=2), "utf-8")
 
 
+# %% Run: as a script, the command line's flags; as a notebook, NOTEBOOK_ARGS above
 if __name__ == "__main__":
-    main()
+    run_lesson(main, NOTEBOOK_ARGS)

@@ -35,7 +35,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO, NoReturn
 
 import numpy as np
 import torch
@@ -48,7 +51,9 @@ from rich.text import Text
 from torch import nn
 
 # %% Config
-CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "07_cnn.pt"
+# A notebook kernel has no __file__; Jupyter and VS Code start it in the lesson's own folder.
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+DEFAULT_CHECKPOINT = HERE / "checkpoints" / "07_cnn.pt"
 CACHE_DIR = Path(os.environ.get("STARTER_KIT_CACHE", "~/.cache/pytorch-starter-kit")).expanduser()
 # MNIST and Fashion-MNIST: the first mirror and the MD5 sums that torchvision's dataset code lists.
 IDX_URLS = {
@@ -80,11 +85,32 @@ WEIGHT_DECAY = 0.01
 MAX_SHIFT = 1  # augmentation: move each training image up to 1 pixel in x and y
 SHADES = " ░▒▓█"  # terminal pictures: each picture's lowest value to its highest
 ART_SIZE = 14  # pictures larger than 14x14 (MNIST's 28x28) are averaged down to it
+# Flags for a notebook run (VS Code or Jupyter runs every cell and never reads the kernel's own
+# command line): for example ["--device", "cpu", "--epochs", "5"].
+NOTEBOOK_ARGS: list[str] = []
 
-console = Console()
+
+def make_console() -> Console:
+    """rich's console. Where the output cannot encode ▁▂▃ or █ (Windows' cp1252 when piped, say),
+    they print as '?' rather than stop the lesson with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    return Console()
 
 
-def resolve_device(requested: str) -> torch.device:  # auto: cuda, mps, xpu, ... else the CPU
+console = make_console()
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    """Something the learner can fix: one line on stderr, no traceback. Exit 1 failure, 2 usage."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(status)
+
+
+def resolve_device(requested: str) -> torch.device:
+    """'auto' -> the available accelerator (cuda, mps, xpu, ...) else the CPU; exit 2 if absent."""
     accelerator = torch.accelerator.current_accelerator(check_available=True)  # None on CPU-only
     available = ["cpu"] + ([accelerator.type] if accelerator is not None else [])
     if requested == "auto":
@@ -94,9 +120,152 @@ def resolve_device(requested: str) -> torch.device:  # auto: cuda, mps, xpu, ...
     return torch.device(requested)
 
 
-def fail(message: str, status: int = 1) -> None:  # something the learner can fix: no traceback
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(status)
+def seed_everything(seed: int) -> None:
+    """Same seed, same machine and device -> same numbers. Seeds every generator, and asks the GPU
+    libraries for their deterministic kernels (cuDNN and cuBLAS otherwise pick the fastest one)."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first starts
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds the CPU and every accelerator
+    torch.backends.cudnn.benchmark = False  # benchmarking picks kernels by timing: not repeatable
+    # An operation with no deterministic GPU kernel warns instead of stopping the lesson.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+class LessonArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (`error: argument --lr: ...`) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see --help)", 2)
+
+
+def positive_int(text: str) -> int:
+    """--epochs, --batch-size: a whole number from 1 to 2**31 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {2**31 - 1}, got {text}")
+    return value
+
+
+def seed_value(text: str) -> int:
+    """--seed: a whole number from 0 to 2**32 - 1 (what NumPy's generator accepts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {2**32 - 1}, got {text}")
+    return value
+
+
+def learning_rate(text: str) -> float:
+    """--lr: a finite number above 0 that a float32 can hold (at most about 3.4e38)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= torch.finfo(torch.float32).max):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
+    return value
+
+
+def output_file(text: str) -> Path:
+    """A file the lesson will write (--metrics-json, --checkpoint): checked before any work, so a
+    long run never fails at its very end. Missing folders are made when the file is written."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a file name, got an empty string")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; name a file inside it")
+    folder = path.parent
+    while not folder.exists():  # the nearest folder that exists is where writing starts
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{folder} is a file, so {text} cannot be created")
+    try:  # the only sure test of "can I write here" is to write
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot write in {folder} ({error.strerror})") from None
+    return path
+
+
+def contract_parser(description: str, smoke_help: str) -> LessonArgumentParser:
+    """The three flags every lesson takes: --device, --seed and --smoke."""
+    parser = LessonArgumentParser(
+        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps", "xpu"],
+        default="auto",
+        help="where tensors live; auto = the available accelerator, else cpu",
+    )
+    parser.add_argument(
+        "--seed", type=seed_value, default=0, help="seed for torch, numpy and random (0 to 2**32-1)"
+    )
+    parser.add_argument("--smoke", action="store_true", help=smoke_help)
+    return parser
+
+
+def add_training_flags(parser, epochs: int, batch_size: int, lr: float | None, lr_help: str):
+    """--epochs, --batch-size, --lr and --metrics-json: the flags of every training lesson."""
+    parser.add_argument(
+        "--epochs", type=positive_int, default=epochs, help="passes over the data (--smoke caps it)"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=batch_size, help="samples per step"
+    )
+    parser.add_argument("--lr", type=learning_rate, default=lr, help=lr_help)
+    parser.add_argument(
+        "--metrics-json", type=output_file, metavar="PATH", help="write the final metrics as JSON"
+    )
+
+
+def stop_if_diverged(loss: float, epoch: int) -> None:
+    """A loss of NaN or infinity means the steps overshot and every weight is now garbage: stop
+    with one line (exit 1) rather than train on, draw or save it."""
+    if not math.isfinite(loss):
+        fail(f"training diverged at epoch {epoch} (loss {loss}); try a smaller --lr", 1)
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write through `write(file)` into a unique temporary file beside `path`, flush and fsync it,
+    then rename it over `path`. A failure (a full disk, Ctrl-C) leaves any earlier file whole and
+    no temporary file behind; the OSError goes to the caller, who can explain it in one line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())  # on disk, not just in a buffer, before it takes the name
+        umask = os.umask(0o022)  # read the umask (it can only be read by setting it) ...
+        os.umask(umask)  # ... and put it back
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; a saved file follows the umask
+        os.replace(temporary, path)  # atomic: the name points at the old file or the whole new one
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def script_arguments(notebook_args: list[str]) -> list[str]:
+    """The flags to run with: the command line when this file runs as a script, `notebook_args`
+    in a notebook (Jupyter and VS Code start their kernel with flags of their own)."""
+    script = globals().get("__file__")  # a notebook kernel has no __file__
+    if script and Path(sys.argv[0]).resolve() == Path(script).resolve():
+        return sys.argv[1:]
+    return list(notebook_args)
+
+
+def run_lesson(main: Callable[[list[str]], object], notebook_args: list[str]) -> None:
+    """Run main() with the script's or the notebook's flags; Ctrl-C stops it with one line."""
+    try:
+        main(script_arguments(notebook_args))
+    except KeyboardInterrupt:
+        fail("interrupted (Ctrl-C): the lesson stopped; no half-written file was left", 130)
 
 
 # %% 1. The data
@@ -130,21 +299,26 @@ def read_idx(path: Path) -> np.ndarray:
 def fetch_idx_dataset(name: str, cache_dir: Path = CACHE_DIR) -> list[Path]:
     """Train images, train labels, test images, test labels: each downloaded once, to a .part
     file, checked against its published MD5, and only then given its real name."""
-    folder = Path(cache_dir) / name
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(cache_dir).expanduser() / name
     for filename, md5 in IDX_MD5[name].items():
-        path, partial = folder / filename, folder / f"{filename}.part"
-        try:
-            if not path.exists():  # a file with the real name was complete and checked
-                with console.status(f"downloading {filename}"):
-                    with urllib.request.urlopen(IDX_URLS[name] + filename, timeout=30) as response:
-                        partial.write_bytes(response.read())
-                if hashlib.md5(partial.read_bytes(), usedforsecurity=False).hexdigest() != md5:
-                    raise ValueError(f"{filename} does not match its published MD5 checksum")
-                os.replace(partial, path)  # atomic: a half-written file never has the real name
-        finally:
-            partial.unlink(missing_ok=True)
+        path = folder / filename
+        if path.is_file() and md5_of(path.read_bytes()) == md5:
+            continue  # checked on every run: a damaged cached copy is downloaded again
+
+        def download(file, filename=filename, md5=md5) -> None:
+            with console.status(f"downloading {filename}"):
+                with urllib.request.urlopen(IDX_URLS[name] + filename, timeout=30) as response:
+                    data = response.read()
+            if md5_of(data) != md5:
+                raise ValueError(f"the download of {filename} does not match its published MD5")
+            file.write(data)
+
+        write_atomically(path, download)  # renamed into place only when whole and checked
     return [folder / filename for filename in IDX_MD5[name]]
+
+
+def md5_of(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 def stratified_split(labels: torch.Tensor, fractions, generator) -> list[torch.Tensor]:
@@ -169,8 +343,10 @@ def load_dataset(name: str, seed: int, smoke: bool) -> dict:
         count = SMOKE_IDX_IMAGES if smoke else None  # [:None] keeps everything
         try:
             arrays = [torch.from_numpy(read_idx(p)[:count].copy()) for p in fetch_idx_dataset(name)]
-        except (OSError, EOFError, ValueError) as error:  # URLError and timeouts are OSErrors
-            fail(f"{error}. No network? --dataset digits needs none (it ships with scikit-learn)")
+        except (ValueError, EOFError) as error:  # a download that is not what was published
+            fail(f"{error}; try again later, or use --dataset digits (it needs no network)")
+        except OSError as error:  # no network: URLError and timeouts are OSErrors too
+            fail(f"could not download {name} ({error}); --dataset digits needs no network")
         images, labels = torch.cat(arrays[0::2]), torch.cat(arrays[1::2])  # train, then test
         fractions = (1 - MNIST_VALIDATION, MNIST_VALIDATION)  # the official test set stays as is
         test = torch.arange(len(arrays[1]), len(labels))
@@ -185,11 +361,11 @@ def load_dataset(name: str, seed: int, smoke: bool) -> dict:
 
 def draw(image: torch.Tensor) -> list[str]:
     """A (H, W) image as lines of block characters, two per pixel so it looks square."""
-    image = image.detach().float().cpu()
+    image = image.detach().float().cpu().nan_to_num()  # a diverged weight must still draw
     if image.shape[-1] > ART_SIZE:  # MNIST's 28x28 -> 14x14, by averaging 2x2 blocks
         image = nn.functional.avg_pool2d(image[None, None], image.shape[-1] // ART_SIZE)[0, 0]
     low, high = image.min(), image.max()
-    levels = ((image - low) / (high - low + 1e-8) * (len(SHADES) - 1)).round().long()
+    levels = ((image - low) / (high - low + 1e-8) * (len(SHADES) - 1)).round().clamp(0, 4).long()
     return ["".join(SHADES[level] * 2 for level in row) for row in levels.tolist()]
 
 
@@ -314,6 +490,7 @@ def show_training(models, data, epochs, batch_size, lr, seed, device) -> dict[st
                     loss.backward()
                     optimizer.step()
                     schedule.step()
+                stop_if_diverged(loss.item(), epoch)  # once a weight is nan, every loss is
                 val_accuracy = accuracy(model, val_images, val_labels)
                 if val_accuracy > best["val_accuracy"]:  # the test split has no say in this
                     state = {key: value.clone() for key, value in model.state_dict().items()}
@@ -380,15 +557,18 @@ def show_learned(model: nn.Sequential, data: dict, device: torch.device) -> None
 # %% 6. Saving and predicting
 def load_checkpoint(path: Path, device: torch.device) -> tuple[nn.Module, dict]:
     """weights_only=True: tensors, numbers, strings, lists and dicts only - never code."""
-    if not path.exists():
-        fail(f"no checkpoint at {path}; train one first: uv run {sys.argv[0]}")
+    if not path.is_file():
+        fail(f"no checkpoint file at {path}; train one first: uv run {sys.argv[0]}")
     try:
-        checkpoint = torch.load(path, weights_only=True, map_location=device)
+        with warnings.catch_warnings(action="ignore"):  # e.g. torch's note on a legacy format
+            checkpoint = torch.load(path, weights_only=True, map_location=device)
+        if not isinstance(checkpoint, dict):  # e.g. a bare tensor, saved by other code
+            raise TypeError(f"a {type(checkpoint).__name__}, not a dict")
         config = checkpoint["config"]
         model = make_model("cnn", config["image_size"], len(CLASSES[config["dataset"]]))
         model.load_state_dict(checkpoint["model_state"])
-    except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as error:
-        fail(f"{path} is not a readable checkpoint ({type(error).__name__}); train a new one")
+    except (OSError, RuntimeError, pickle.UnpicklingError, EOFError, LookupError, TypeError) as e:
+        fail(f"{path} is not a readable checkpoint ({type(e).__name__}); train a new one")
     return model.to(device).eval(), config
 
 
@@ -405,10 +585,11 @@ def predict_index(model: nn.Module, config: dict, index: int, device: torch.devi
 
 def show_checkpoint(path: Path, model: nn.Module, config: dict, data: dict, device) -> None:
     console.rule("6. Saving and predicting")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")  # the weights and how to rebuild the model:
-    torch.save({"model_state": model.state_dict(), "config": config}, partial)
-    os.replace(partial, path)  # atomic: a crash mid-save never leaves a half-written checkpoint
+    checkpoint = {"model_state": model.state_dict(), "config": config}  # weights + how to rebuild
+    try:  # atomic: a crash mid-save never leaves a half-written checkpoint
+        write_atomically(path, lambda file: torch.save(checkpoint, file))
+    except OSError as error:
+        fail(f"could not save the checkpoint to {path} ({error.strerror or error})")
     console.print(f"saved the {config['model']} to {path.name} ({path.stat().st_size // 1000} kB)")
     loaded, _ = load_checkpoint(path, device)
     images = data["test"][0].to(device)
@@ -418,33 +599,28 @@ def show_checkpoint(path: Path, model: nn.Module, config: dict, data: dict, devi
 
 
 # %% main
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[1], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+def main(argv: list[str]) -> None:
+    parser = contract_parser(
+        __doc__.split("\n\n")[1], smoke_help=f"a tiny run for tests: at most {SMOKE_EPOCHS} epochs"
     )
-    devices = ["auto", "cpu", "cuda", "mps", "xpu"]
-    parser.add_argument("--device", choices=devices, default="auto", help="auto: GPU if any")
-    parser.add_argument("--seed", type=int, default=0, help="seed for torch, numpy and random")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run for tests: 4 epochs")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over the train split")
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="images per step")
-    parser.add_argument("--lr", type=float, default=LEARNING_RATE, help="AdamW's peak rate")
-    parser.add_argument("--metrics-json", metavar="PATH", help="write the final metrics as JSON")
+    add_training_flags(parser, EPOCHS, BATCH_SIZE, LEARNING_RATE, lr_help="AdamW's peak rate")
     online = f"digits: offline; mnist, fashion-mnist: downloaded once (11 / 30 MB) to {CACHE_DIR}"
     parser.add_argument("--dataset", choices=list(CLASSES), default="digits", help=online)
     parser.add_argument("--predict-index", type=int, metavar="N", help="classify test image N")
-    args = parser.parse_args()
-    if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0:
-        parser.error("--epochs, --batch-size and --lr must be positive")
+    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT, help="save/load")
+    args = parser.parse_args(argv)
+    if args.predict_index is None:  # training writes the checkpoint: check the path first
+        try:
+            output_file(str(args.checkpoint))
+        except argparse.ArgumentTypeError as error:
+            parser.error(f"argument --checkpoint: {error}")
     device = resolve_device(args.device)
     torch.set_num_threads(1)  # tiny images: a pool of CPU threads costs more than it saves
-    if args.predict_index is not None:  # from the checkpoint that the last default run saved
-        predict_index(*load_checkpoint(CHECKPOINT, device), args.predict_index, device)
+    if args.predict_index is not None:  # from the checkpoint that a default run saved
+        predict_index(*load_checkpoint(args.checkpoint, device), args.predict_index, device)
         return
 
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)  # seeds the CPU and every accelerator
+    seed_everything(args.seed)
     epochs = min(args.epochs, SMOKE_EPOCHS) if args.smoke else args.epochs
     console.print(f"Lesson 07 - PyTorch {torch.__version__} - device {device} - seed {args.seed}")
     data = show_data(args.dataset, args.seed, args.smoke)
@@ -455,9 +631,12 @@ def main() -> None:
     # dataset + seed + smoke rebuild the test split; mean and std standardise any new image
     config = {"model": kept, "dataset": args.dataset, "seed": args.seed, "smoke": args.smoke}
     config |= {"image_size": data["train"][0].shape[-1], "mean": data["mean"], "std": data["std"]}
-    with tempfile.TemporaryDirectory() as scratch:  # --smoke never replaces a trained model
-        path = Path(scratch) / CHECKPOINT.name if args.smoke else CHECKPOINT
+    with tempfile.TemporaryDirectory() as scratch:  # a smoke model never replaces a trained one
+        keep = args.smoke and args.checkpoint.exists()
+        path = Path(scratch) / args.checkpoint.name if keep else args.checkpoint
         show_checkpoint(path, models[kept], config, data, device)
+        if keep:
+            console.print(f"(--smoke: your checkpoint {args.checkpoint.name} was left as it was)")
     learned = "Shared filters find a pattern anywhere; validation picks weights; test is used once."
     console.print(Panel(learned, title="What you just learned"))
     if args.metrics_json:
@@ -465,8 +644,9 @@ def main() -> None:
         metrics["train_seconds"] = sum(result["seconds"] for result in results.values())
         for name, result in results.items():  # linear_accuracy, ..., cnn_shifts_accuracy
             metrics[f"{name.replace(' + ', '_')}_accuracy"] = result["test_accuracy"]
-        Path(args.metrics_json).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        args.metrics_json.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
 
 
+# %% Run: as a script, the command line's flags; as a notebook, NOTEBOOK_ARGS above
 if __name__ == "__main__":
-    main()
+    run_lesson(main, NOTEBOOK_ARGS)
