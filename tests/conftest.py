@@ -20,7 +20,7 @@ def pytest_collection_finish(session):
     the lesson comes from a file that uses one (a guide's default run only if it quotes one)."""
     if session.config.option.collectonly:
         return
-    smoke, default = set(), set()
+    smoke, default, notebook = set(), set(), set()
     for item in session.items:
         found = re.search(r"\[(\d\d)_|test_(\d\d)_", item.nodeid)
         if not found:
@@ -28,13 +28,15 @@ def pytest_collection_finish(session):
         number, code = found[1] or found[2], item.path.read_text(encoding="utf-8")
         if "smoke_run(" in code:
             smoke.add(number)
+        if "notebook_run(" in code:
+            notebook.add(number)
         if "default_run(" in code:
             guide = [g for g in GUIDES if g.name[:2] == number]
             quotes = guide and "default-run" in guide[0].read_text(encoding="utf-8")
             if quotes or item.path.name != "test_guides.py":
                 default.add(number)
-    stems = [path.stem for path in LESSONS if path.name[:2] in smoke | default]
-    prefetch(resolve(session.config.getoption("--device")), stems, smoke, default)
+    stems = [path.stem for path in LESSONS if path.name[:2] in smoke | default | notebook]
+    prefetch(resolve(session.config.getoption("--device")), stems, smoke, default, notebook)
 
 
 def resolve(requested: str) -> str:

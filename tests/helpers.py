@@ -140,15 +140,19 @@ def _future(kind: str, stem: str, device: str) -> concurrent.futures.Future:
     return _POOL.submit(run_lesson, stem, *args, cwd=scratch)
 
 
-def prefetch(device: str, stems: list[str], smoke: set[str], default: set[str]) -> None:
-    """Start the smoke runs (on `device`) of the lessons numbered in `smoke`, then the default
-    runs (on the CPU) of those in `default`, in the background."""
+def prefetch(device: str, stems: list[str], smoke: set, default: set, notebook: set) -> None:
+    """Start the smoke runs (on `device`) of the lessons numbered in `smoke`, the default runs
+    (on the CPU) of those in `default`, and the notebook runs of those in `notebook`, in the
+    background, in that order."""
     for stem in stems:
         if stem[:2] in smoke:
             _future("smoke", stem, device)
     for stem in stems:
         if stem[:2] in default:
             _future("default", stem, "cpu")
+    for stem in stems:
+        if stem[:2] in notebook:
+            _notebook_future(stem, device)
 
 
 def smoke_run(stem: str, device: str):
@@ -166,3 +170,55 @@ def default_run(stem: str):
         json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else None
     )
     return result, metrics
+
+
+def _execute_notebook(stem: str, args: list[str]) -> dict:
+    """Open the lesson as a notebook (jupytext reads its # %% cells), set NOTEBOOK_ARGS in its
+    config cell (the documented way), run every cell in a fresh kernel started in the lesson's
+    folder (as Jupyter and VS Code do), then one more cell that asks which flags the lesson would
+    read. Returns {'error': text or None, 'text': every text output, in order}."""
+    import jupytext
+    import nbclient
+    import nbformat
+
+    notebook = jupytext.read(lesson_path(stem))
+    default = "NOTEBOOK_ARGS: list[str] = []"
+    assert any(default in cell.source for cell in notebook.cells), f"{stem}: no {default!r}"
+    for cell in notebook.cells:
+        cell.source = cell.source.replace(default, f"NOTEBOOK_ARGS: list[str] = {args!r}")
+    probe = 'print("flags read:", script_arguments(["--from-the-notebook"]))'
+    notebook.cells.append(nbformat.v4.new_code_cell(probe))
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(LESSON_DIR)}},
+    )
+    error = None
+    try:
+        client.execute(env=lesson_env())
+    except nbclient.exceptions.CellExecutionError as failure:
+        error = str(failure)[-3000:]
+    texts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                texts.append(output["text"])
+            texts.append(output.get("data", {}).get("text/plain", ""))
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(texts))  # rich colours a notebook's text
+    return {"error": error, "text": text}
+
+
+@functools.cache
+def _notebook_future(stem: str, device: str) -> concurrent.futures.Future:
+    scratch = Path(_SCRATCH.name) / f"notebook-{stem}-{device}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    args = ["--device", device, "--smoke"]
+    if writes_checkpoints(stem):  # never the learner's checkpoints folder
+        args += ["--checkpoint", str(scratch / "model.pt")]
+    return _POOL.submit(_execute_notebook, stem, args)
+
+
+def notebook_run(stem: str, device: str) -> dict:
+    """The lesson run as a notebook, once per session (started early by conftest)."""
+    return _notebook_future(lesson_path(stem).stem, device).result()

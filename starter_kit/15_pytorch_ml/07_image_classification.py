@@ -120,16 +120,17 @@ def resolve_device(requested: str) -> torch.device:
     return torch.device(requested)
 
 
-def seed_everything(seed: int) -> None:
-    """Same seed, same machine and device -> same numbers. Seeds every generator, and asks the GPU
-    libraries for their deterministic kernels (cuDNN and cuBLAS otherwise pick the fastest one)."""
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first starts
+def seed_everything(seed: int, device: torch.device) -> None:
+    """Same seed, same machine and device -> same numbers. Seeds every generator; on a GPU, also
+    asks for deterministic kernels (cuDNN and cuBLAS otherwise pick the fastest, which can vary)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds the CPU and every accelerator
-    torch.backends.cudnn.benchmark = False  # benchmarking picks kernels by timing: not repeatable
-    # An operation with no deterministic GPU kernel warns instead of stopping the lesson.
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    if device.type != "cpu":  # (on the CPU it would only cost seconds of imports)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS starts
+        torch.backends.cudnn.benchmark = False  # benchmarking picks kernels by timing
+        # An operation with no deterministic GPU kernel warns instead of stopping the lesson.
+        torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 class LessonArgumentParser(argparse.ArgumentParser):
@@ -620,7 +621,7 @@ def main(argv: list[str]) -> None:
         predict_index(*load_checkpoint(args.checkpoint, device), args.predict_index, device)
         return
 
-    seed_everything(args.seed)
+    seed_everything(args.seed, device)
     epochs = min(args.epochs, SMOKE_EPOCHS) if args.smoke else args.epochs
     console.print(f"Lesson 07 - PyTorch {torch.__version__} - device {device} - seed {args.seed}")
     data = show_data(args.dataset, args.seed, args.smoke)
