@@ -3,7 +3,7 @@
 N ?= 00
 LESSONS := $(sort $(wildcard starter_kit/15_pytorch_ml/[0-9][0-9]_*.py))
 
-.PHONY: help setup lesson lessons test lint bench
+.PHONY: help setup lesson exercise lessons test lint bench
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -13,7 +13,17 @@ setup: ## create .venv with the lessons' packages and the dev tools (uv sync)
 	uv sync
 
 lesson: ## run one lesson: make lesson N=01 [ARGS='--smoke']
-	uv run $(wildcard starter_kit/15_pytorch_ml/$(N)_*.py) $(ARGS)
+	@script="$(wildcard starter_kit/15_pytorch_ml/$(N)_*.py)"; \
+	if [ -z "$$script" ]; then \
+		echo "error: no lesson $(N); the lessons are:" $(patsubst starter_kit/15_pytorch_ml/%.py,%,$(LESSONS)) >&2; \
+		exit 2; \
+	fi; \
+	uv run $$script $(ARGS)
+
+exercise: ## check your answers to one lesson's exercises: make exercise N=03 [ARGS='--only 2']
+	@script="$(wildcard starter_kit/15_pytorch_ml/exercises/$(N)_*.py)"; \
+	if [ -z "$$script" ]; then echo "error: no exercises for lesson $(N)" >&2; exit 2; fi; \
+	uv run $$script $(ARGS)
 
 lessons: ## run every lesson in order
 	@for lesson in $(LESSONS); do uv run $$lesson $(ARGS) || exit 1; done
