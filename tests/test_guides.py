@@ -192,7 +192,10 @@ def test_relative_links_resolve(page):
         assert destination.exists(), f"{page.name}: broken link {target}"
         assert ROOT in destination.parents or destination == ROOT, f"{target} leaves the repo"
         if anchor and destination.suffix == ".md":
-            anchors = {slug(h) for h in re.findall(r"^#+ (.+)$", destination.read_text(), re.M)}
+            anchors = {
+                slug(h)
+                for h in re.findall(r"^#+ (.+)$", destination.read_text(encoding="utf-8"), re.M)
+            }
             assert anchor in anchors, f"{page.name}: no heading for #{anchor} in {destination.name}"
 
 

@@ -105,7 +105,7 @@ def machine() -> str:
     if cpuinfo.exists():
         names = [
             line.split(":", 1)[1].strip()
-            for line in cpuinfo.read_text().splitlines()
+            for line in cpuinfo.read_text(encoding="utf-8").splitlines()
             if line.startswith("model name")
         ]
         cpu = names[0] if names else cpu
