@@ -350,6 +350,336 @@ def early_stopping_keeping_live_weights(
     return {"best_epoch": best_epoch, "best_val_loss": best_val_loss, "epochs_run": epoch}
 
 
+class ClassifierInAPlainList(nn.Module):
+    def __init__(self, sizes):
+        super().__init__()
+        pairs = zip(sizes[:-1], sizes[1:], strict=True)
+        self.layers = [nn.Linear(n_in, n_out) for n_in, n_out in pairs]  # not registered
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = torch.relu(layer(x))
+        return self.layers[-1](x)
+
+
+class ClassifierWithAFinalReLU(nn.Module):
+    def __init__(self, sizes):
+        super().__init__()
+        pairs = zip(sizes[:-1], sizes[1:], strict=True)
+        self.layers = nn.ModuleList(nn.Linear(n_in, n_out) for n_in, n_out in pairs)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.relu(layer(x))  # the mistake: after the last layer too
+        return x
+
+
+class ClassifierOfProbabilities(ClassifierWithAFinalReLU):
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = torch.relu(layer(x))
+        return self.layers[-1](x).softmax(dim=1)  # the mistake: CrossEntropyLoss softmaxes again
+
+
+def all_of_h_n(lstm, embedded):
+    return lstm(embedded)[1][0]
+
+
+def first_layer_state(lstm, embedded):
+    return lstm(embedded)[1][0][0]
+
+
+def last_sequence_instead_of_last_step(lstm, embedded):
+    return lstm(embedded)[0][-1]
+
+
+def bce_of_sigmoid(logits, labels):
+    return nn.BCELoss()(torch.sigmoid(logits.squeeze(1)), labels.float())
+
+
+def bce_of_integer_labels(logits, labels):
+    return nn.functional.binary_cross_entropy_with_logits(logits.squeeze(1), labels)
+
+
+def bce_of_mismatched_shapes(logits, labels):
+    return nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
+
+
+def init_too_large(weight):
+    return nn.init.normal_(weight, std=1.0)
+
+
+def init_without_gain(weight):
+    return nn.init.xavier_normal_(weight)
+
+
+def init_by_rebinding(weight):
+    weight = torch.randn_like(weight) * (5 / 3) / weight.shape[1] ** 0.5  # a new tensor
+    return weight
+
+
+def fit_sine_loop(model, x, y, steps, optimizer, zero_grad=True):
+    losses = []
+    for _ in range(steps):
+        loss = nn.functional.mse_loss(model(x), y)
+        if zero_grad:
+            optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def fit_with_plain_sgd(model, x, y, steps):
+    return fit_sine_loop(model, x, y, steps, torch.optim.SGD(model.parameters(), lr=0.1))
+
+
+def fit_without_zero_grad(model, x, y, steps):
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    return fit_sine_loop(model, x, y, steps, optimizer, zero_grad=False)
+
+
+def tokenize_by_splitting(text):
+    return text.lower().split()
+
+
+def tokenize_without_apostrophes(text):
+    return re.findall(r"\w+|[!?]", text.lower().replace("<br />", " "))
+
+
+def vocabulary(train_tokens, min_freq, specials=True, strictly_more=False, per_review=False):
+    counts = {}
+    for tokens in train_tokens:
+        for token in set(tokens) if per_review else tokens:
+            counts[token] = counts.get(token, 0) + 1
+    kept = [t for t, c in counts.items() if (c > min_freq if strictly_more else c >= min_freq)]
+    kept.sort(key=lambda token: (-counts[token], token))
+    return ["<pad>", "<unk>"] + kept if specials else kept
+
+
+def vocabulary_without_specials(train_tokens, min_freq):
+    return vocabulary(train_tokens, min_freq, specials=False)
+
+
+def vocabulary_above_min_freq(train_tokens, min_freq):
+    return vocabulary(train_tokens, min_freq, strictly_more=True)
+
+
+def vocabulary_by_review_count(train_tokens, min_freq):
+    return vocabulary(train_tokens, min_freq, per_review=True)
+
+
+def collate_sequence_first(batch):
+    ids = nn.utils.rnn.pad_sequence([ids for ids, _ in batch])  # (longest, batch)
+    lengths = torch.tensor([len(ids) for ids, _ in batch])
+    return ids, lengths, torch.tensor([label for _, label in batch])
+
+
+def collate_padding_with_unk(batch):
+    ids = nn.utils.rnn.pad_sequence([ids for ids, _ in batch], batch_first=True, padding_value=1)
+    lengths = torch.tensor([len(ids) for ids, _ in batch])
+    return ids, lengths, torch.tensor([label for _, label in batch])
+
+
+class MeanBagCountingPads(nn.Module):
+    def __init__(self, vocab_size, embed_dim, num_classes):
+        super().__init__()
+        self.embedding = nn.EmbeddingBag(vocab_size, embed_dim, mode="mean")  # no padding_idx
+        self.classifier = nn.Linear(embed_dim, num_classes)
+
+    def forward(self, ids, lengths):
+        return self.classifier(self.embedding(ids))
+
+
+def metrics(probabilities, labels, swap=False, plain_mean=False, zero_division_ok=True):
+    called, actual = probabilities > 0.5, labels == 1
+    true_pos, false_pos = (called & actual).sum().item(), (called & ~actual).sum().item()
+    false_neg = (~called & actual).sum().item()
+    if zero_division_ok:
+        precision = true_pos / max(true_pos + false_pos, 1)
+    else:
+        precision = true_pos / (true_pos + false_pos)
+    recall = true_pos / max(true_pos + false_neg, 1)
+    if swap:
+        precision, recall = recall, precision
+    total = precision + recall
+    f1 = total / 2 if plain_mean else 2 * precision * recall / total if total else 0.0
+    accuracy = (called == actual).float().mean().item()
+    return {"accuracy": accuracy, "precision": precision, "recall": recall, "f1": f1}
+
+
+def metrics_with_precision_and_recall_swapped(probabilities, labels):
+    return metrics(probabilities, labels, swap=True)
+
+
+def metrics_with_a_plain_mean(probabilities, labels):
+    return metrics(probabilities, labels, plain_mean=True)
+
+
+def metrics_dividing_by_zero(probabilities, labels):
+    return metrics(probabilities, labels, zero_division_ok=False)
+
+
+def fit_sentiment_loop(
+    model, train_loader, val_loader, epochs, lr, device, zero_grad=True, eval_mode=True, best=True
+):
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    accuracies, best_state = [], None
+    for _ in range(epochs):
+        model.train()
+        for ids, lengths, labels in train_loader:
+            loss = nn.functional.cross_entropy(model(ids.to(device), lengths), labels.to(device))
+            if zero_grad:
+                optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        if eval_mode:
+            model.eval()
+        num_correct = 0
+        with torch.inference_mode():
+            for ids, lengths, labels in val_loader:
+                predicted = model(ids.to(device), lengths).argmax(dim=1).cpu()
+                num_correct += (predicted == labels).sum().item()
+        accuracies.append(num_correct / len(val_loader.dataset))
+        if accuracies[-1] >= max(accuracies):
+            best_state = copy.deepcopy(model.state_dict())
+    if best:
+        model.load_state_dict(best_state)
+    return accuracies
+
+
+def fit_keeping_the_last_epoch(model, train_loader, val_loader, epochs, lr, device):
+    return fit_sentiment_loop(model, train_loader, val_loader, epochs, lr, device, best=False)
+
+
+def fit_validating_in_training_mode(model, train_loader, val_loader, epochs, lr, device):
+    return fit_sentiment_loop(model, train_loader, val_loader, epochs, lr, device, eval_mode=False)
+
+
+def fit_sentiment_without_zero_grad(model, train_loader, val_loader, epochs, lr, device):
+    return fit_sentiment_loop(model, train_loader, val_loader, epochs, lr, device, zero_grad=False)
+
+
+def conv_size_by_true_division(size, kernel_size, stride=1, padding=0):
+    return (size + 2 * padding - kernel_size) / stride + 1
+
+
+def conv_size_without_the_first_position(size, kernel_size, stride=1, padding=0):
+    return (size + 2 * padding - kernel_size) // stride
+
+
+def conv_size_with_padding_on_one_side(size, kernel_size, stride=1, padding=0):
+    return (size + padding - kernel_size) // stride + 1
+
+
+def tiny_cnn(num_classes, flatten=True, in_features=64, softmax=False):
+    layers = [
+        nn.Conv2d(1, 8, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    ]  # fmt: skip
+    layers += [nn.Flatten()] if flatten else []
+    layers += [nn.Dropout(0.25), nn.Linear(in_features, num_classes)]
+    return nn.Sequential(*layers, *([nn.Softmax(dim=1)] if softmax else []))
+
+
+def cnn_with_the_wrong_linear_size(num_classes):
+    return tiny_cnn(num_classes, in_features=16 * 4 * 4)
+
+
+def cnn_without_flatten(num_classes):
+    return tiny_cnn(num_classes, flatten=False)
+
+
+def cnn_ending_in_softmax(num_classes):
+    return tiny_cnn(num_classes, softmax=True)
+
+
+def shift_by_rolling(images, max_shift):
+    shifts = torch.randint(-max_shift, max_shift + 1, (len(images), 2)).tolist()
+    rolled = [image.roll(tuple(shifts[i]), dims=(1, 2)) for i, image in enumerate(images)]
+    return torch.stack(rolled)
+
+
+def windows_of(padded, dy, dx, height, width):
+    dy, dx = dy.to(padded.device), dx.to(padded.device)
+    index = torch.arange(len(padded), device=padded.device)[:, None, None]
+    rows = (dy[:, None] + torch.arange(height, device=padded.device))[:, :, None]
+    columns = (dx[:, None] + torch.arange(width, device=padded.device))[:, None, :]
+    return padded[index, 0, rows, columns].unsqueeze(1)
+
+
+def shift_with_zeros(images, max_shift):
+    padded = nn.functional.pad(images, (max_shift,) * 4)  # the mistake: a black border
+    dy, dx = torch.randint(0, 2 * max_shift + 1, (2, len(images)))
+    return windows_of(padded, dy, dx, *images.shape[2:])
+
+
+def shift_the_whole_batch_alike(images, max_shift):
+    padded = nn.functional.pad(images, (max_shift,) * 4, mode="replicate")
+    dy, dx = torch.randint(0, 2 * max_shift + 1, (2, 1)).expand(2, len(images))  # one shift
+    return windows_of(padded, dy, dx, *images.shape[2:])
+
+
+def shift_in_one_direction(images, max_shift):
+    padded = nn.functional.pad(images, (max_shift,) * 4, mode="replicate")
+    dy, dx = torch.randint(0, max_shift + 1, (2, len(images)))  # the mistake: 0 to max_shift
+    return windows_of(padded, dy, dx, *images.shape[2:])
+
+
+def predict_with_dropout_on(model, images):
+    with torch.inference_mode():
+        confidences, classes = model(images).softmax(dim=1).max(dim=1)
+    return classes, confidences
+
+
+def predict_with_logits_as_confidence(model, images):
+    model.eval()
+    with torch.inference_mode():
+        confidences, classes = model(images).max(dim=1)
+    return classes, confidences
+
+
+def confusion_transposed(true_labels, predicted, num_classes):
+    counts = torch.bincount(predicted * num_classes + true_labels, minlength=num_classes**2)
+    return counts.reshape(num_classes, num_classes)
+
+
+def confusion_without_minlength(true_labels, predicted, num_classes):
+    return torch.bincount(true_labels * num_classes + predicted).reshape(num_classes, num_classes)
+
+
+def digits_loop(model, images, labels, epochs, batch_size, lr, train=True, softmax=False, zero=1):
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    losses = []
+    for _ in range(epochs):
+        if train:
+            model.train()
+        total = 0.0
+        for batch in torch.randperm(len(labels), device=labels.device).split(batch_size):
+            logits = model(images[batch])
+            scores = logits.softmax(dim=1) if softmax else logits  # softmax: the mistake
+            loss = nn.functional.cross_entropy(scores, labels[batch])
+            if zero:
+                optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        losses.append(total / len(labels))
+    return losses
+
+
+def train_digits_in_eval_mode(model, images, labels, epochs, batch_size, lr):
+    return digits_loop(model, images, labels, epochs, batch_size, lr, train=False)
+
+
+def train_digits_on_probabilities(model, images, labels, epochs, batch_size, lr):
+    return digits_loop(model, images, labels, epochs, batch_size, lr, softmax=True)
+
+
+def train_digits_without_zero_grad(model, images, labels, epochs, batch_size, lr):
+    return digits_loop(model, images, labels, epochs, batch_size, lr, zero=0)
+
+
 WRONG_ANSWERS = [
     ("00_quickstart", "make_targets", targets_by_elementwise_product, "`@` is the matrix product"),
     ("00_quickstart", "make_targets", targets_with_uniform_noise, "not torch.rand"),
@@ -379,6 +709,71 @@ WRONG_ANSWERS = [
     ("04_training", "evaluate", evaluate_in_training_mode, "call model.eval()"),
     ("04_training", "evaluate", evaluate_mean_of_batch_means, "the mean of the batch means"),
     ("04_training", "train_with_early_stopping", early_stopping_keeping_live_weights, "deepcopy"),
+    ("05_neural_networks", "MLPClassifier", ClassifierInAPlainList, "nn.ModuleList"),
+    ("05_neural_networks", "MLPClassifier", ClassifierWithAFinalReLU, "ReLU after the last"),
+    ("05_neural_networks", "MLPClassifier", ClassifierOfProbabilities, "returns probabilities"),
+    ("05_neural_networks", "last_hidden_state", all_of_h_n, "top layer's state is h_n[-1]"),
+    ("05_neural_networks", "last_hidden_state", first_layer_state, "the first (bottom) layer"),
+    ("05_neural_networks", "last_hidden_state", last_sequence_instead_of_last_step, "[:, -1]"),
+    ("05_neural_networks", "binary_cross_entropy", bce_of_sigmoid, "rounds to 1.0"),
+    ("05_neural_networks", "binary_cross_entropy", bce_of_integer_labels, "labels.float()"),
+    ("05_neural_networks", "binary_cross_entropy", bce_of_mismatched_shapes, "squeeze(1)"),
+    ("05_neural_networks", "init_for_tanh", init_too_large, "saturated"),
+    ("05_neural_networks", "init_for_tanh", init_without_gain, "the signal fades"),
+    ("05_neural_networks", "init_for_tanh", init_by_rebinding, "fill it in place"),
+    ("05_neural_networks", "fit_sine", fit_with_plain_sgd, "Plain SGD is too slow"),
+    ("05_neural_networks", "fit_sine", fit_without_zero_grad, "call optimizer.zero_grad()"),
+    ("06_sentiment_analysis", "tokenize", tokenize_by_splitting, "punctuation sticks"),
+    ("06_sentiment_analysis", "tokenize", tokenize_without_apostrophes, "keep the apostrophe"),
+    ("06_sentiment_analysis", "build_vocabulary", vocabulary_without_specials, "'<pad>' (id 0)"),
+    ("06_sentiment_analysis", "build_vocabulary", vocabulary_above_min_freq, ">= min_freq"),
+    ("06_sentiment_analysis", "build_vocabulary", vocabulary_by_review_count, "every occurrence"),
+    ("06_sentiment_analysis", "collate_padded", collate_sequence_first, "batch_first=True"),
+    ("06_sentiment_analysis", "collate_padded", collate_padding_with_unk, "pad with 0"),
+    ("06_sentiment_analysis", "MeanBagClassifier", MeanBagCountingPads, "counted the <pad>"),
+    (
+        "06_sentiment_analysis",
+        "precision_recall_f1",
+        metrics_with_precision_and_recall_swapped,
+        "precision and recall are swapped",
+    ),
+    ("06_sentiment_analysis", "precision_recall_f1", metrics_with_a_plain_mean, "harmonic mean"),
+    ("06_sentiment_analysis", "precision_recall_f1", metrics_dividing_by_zero, "divided by zero"),
+    ("06_sentiment_analysis", "fit_sentiment", fit_keeping_the_last_epoch, "load the best epoch"),
+    (
+        "06_sentiment_analysis",
+        "fit_sentiment",
+        fit_validating_in_training_mode,
+        "validation ran in training mode",
+    ),
+    ("06_sentiment_analysis", "fit_sentiment", fit_sentiment_without_zero_grad, "zero_grad()"),
+    ("07_image_classification", "conv_output_size", conv_size_by_true_division, "use `//`"),
+    (
+        "07_image_classification",
+        "conv_output_size",
+        conv_size_without_the_first_position,
+        "add 1, for the kernel's first position",
+    ),
+    ("07_image_classification", "conv_output_size", conv_size_with_padding_on_one_side, "both"),
+    ("07_image_classification", "make_tiny_cnn", cnn_with_the_wrong_linear_size, "2 x 2 = 64"),
+    ("07_image_classification", "make_tiny_cnn", cnn_without_flatten, "put nn.Flatten()"),
+    ("07_image_classification", "make_tiny_cnn", cnn_ending_in_softmax, "returns probabilities"),
+    ("07_image_classification", "random_shift", shift_by_rolling, "torch.roll wraps"),
+    ("07_image_classification", "random_shift", shift_with_zeros, "filled with 0s"),
+    ("07_image_classification", "random_shift", shift_the_whole_batch_alike, "the same way"),
+    ("07_image_classification", "random_shift", shift_in_one_direction, "only 4 of the 9"),
+    ("07_image_classification", "predict_with_confidence", predict_with_dropout_on, "model.eval()"),
+    (
+        "07_image_classification",
+        "predict_with_confidence",
+        predict_with_logits_as_confidence,
+        "apply softmax first",
+    ),
+    ("07_image_classification", "confusion_matrix", confusion_transposed, "is transposed"),
+    ("07_image_classification", "confusion_matrix", confusion_without_minlength, "minlength="),
+    ("07_image_classification", "train_digits", train_digits_in_eval_mode, "call model.train()"),
+    ("07_image_classification", "train_digits", train_digits_on_probabilities, "never went below"),
+    ("07_image_classification", "train_digits", train_digits_without_zero_grad, "zero_grad()"),
 ]
 
 
