@@ -11,9 +11,9 @@
 # ///
 """Lesson 00 - Introduction and quick start: your first PyTorch model, end to end.
 
-You will see why PyTorch feels like plain Python (eager execution), how its parts fit
-together (tensors -> autograd -> nn.Module -> CPU/GPU), where it stands next to TensorFlow
-today, and then the six-step workflow that every later lesson follows: prepare data,
+You will see why PyTorch feels like plain Python (eager execution), how its parts build on
+each other (devices, then tensors, then autograd, then nn.Module), where it stands next to
+TensorFlow today, and then the six-step workflow that every later lesson follows: prepare data,
 define a model, pick a loss and an optimizer, train, evaluate, predict.
 
 Run it:   uv run starter_kit/15_pytorch_ml/00_quickstart.py
@@ -232,18 +232,24 @@ def architecture(device: torch.device) -> None:
     console.rule("2. The architecture")
     weight = torch.randn(3, requires_grad=True)  # a tensor that autograd tracks
     loss = (weight**2).sum()
-    tree = Tree("[bold]your Python code[/]")
-    tree.add(f"tensors: {tuple(weight.shape)} {weight.dtype} - n-dimensional arrays")
-    tree.add(f"autograd: loss.grad_fn = {type(loss.grad_fn).__name__} - records ops for backward()")
-    tree.add("nn.Module: nn.Linear(3, 1) - layers that own their parameters")
-    tree.add(f"device: {device} - the same code runs on CPU, CUDA, MPS or XPU")
+    # Each layer is built on the one below it, so the tree nests downwards: a module's parameters
+    # are tensors, autograd records what happens to tensors, and every tensor lives on a device.
+    tree = Tree("[bold]your Python code[/] uses")
+    module = tree.add("nn.Module: e.g. nn.Linear(3, 1) - layers that own their parameters")
+    grad_fn = type(loss.grad_fn).__name__
+    autograd = module.add(f"autograd: loss.grad_fn = {grad_fn} - records ops, computes gradients")
+    tensors = autograd.add(f"tensors: {tuple(weight.shape)} {weight.dtype} - n-dimensional arrays")
+    tensors.add(f"device: {device} - where the memory and the maths are: cpu, cuda, mps or xpu")
     console.print(tree)
+    console.print("Each layer is built on the one below it; --device picks the bottom one.")
 
 
 # %% 3. PyTorch and TensorFlow today
 def pytorch_vs_tensorflow() -> None:
     console.rule("3. PyTorch and TensorFlow today")
     table = Table("", "PyTorch", "TensorFlow / Keras")
+    table.add_row("Made by", "PyTorch Foundation", "Google")
+    table.add_row("Licence", "BSD-3-Clause", "Apache 2.0")
     table.add_row("Style", "eager Python, torch.compile", "Keras 3, tf.function")
     table.add_row("Export", "torch.export", "SavedModel")
     table.add_row("Older export", "TorchScript: deprecated", "-")

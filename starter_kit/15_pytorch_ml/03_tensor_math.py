@@ -182,6 +182,7 @@ def elementwise(device: torch.device) -> None:
     table.add_row("a.exp()", as_text(a.exp()))
     table.add_row("a > 2", as_text(a > 2))
     table.add_row("torch.where(a > 2, a, 0.0)", as_text(torch.where(a > 2, a, 0.0)))
+    table.add_row("torch.relu(a - 2.5)", as_text(torch.relu(a - 2.5)))  # negatives become 0
     console.print(table)
     a.mul_(10)  # a trailing underscore means in place: a's old values are gone
     console.print(f"after a.mul_(10), a = {as_text(a)}")
@@ -398,7 +399,7 @@ def main(argv: list[str]) -> None:
             "Element-wise ops keep the shape, reductions remove the dim you name (keepdim keeps "
             "it as 1), @ multiplies matrices and batches of them, broadcasting pads shapes on "
             "the left and stretches 1s, softmax is stable once you subtract the max, and one "
-            "vectorised call beats a Python loop by orders of magnitude.",
+            "vectorised call beats a Python loop many times over.",
             title="What you just learned",
         )
     )
