@@ -1,6 +1,6 @@
 """Lesson 04's own logic: hand-derived gradients equal autograd's, the hand-written descent equals
-torch.optim.SGD, training lowers the validation loss, early stopping keeps the best weights, and
-the default run prints what the guide quotes and writes the metrics it promises."""
+torch.optim.SGD, the three learning rates crawl, settle and blow up, training lowers the validation
+loss, early stopping keeps the best weights, and the default run writes the metrics it promises."""
 
 import io
 import re
@@ -49,6 +49,26 @@ def test_descent_by_hand_equals_nn_linear_with_sgd_and_finds_the_line(torch_devi
     assert model.bias.item() == pytest.approx(b, abs=1e-5)
     assert w == pytest.approx(3, abs=0.2) and b == pytest.approx(2, abs=0.2)  # y = 3x + 2 + noise
     assert losses[-1] < losses[0] / 10
+
+
+def test_the_three_learning_rates_crawl_settle_and_blow_up(torch_device):
+    """Section 5's table: the verdicts the guide explains, for the reasons it gives."""
+    torch.manual_seed(0)
+    x, y = lesson.make_line_data(lesson.LINE_SAMPLES, torch_device)
+    runs = {lr: lesson.fit_line_by_hand(x, y, lr, lesson.LINE_STEPS) for lr in lesson.LR_DEMO}
+    small, right, big = (runs[lr] for lr in lesson.LR_DEMO)
+    assert [lesson.lr_verdict(run[2]) for run in (small, right, big)] == [
+        "too small",
+        "about right",
+        "too big",
+    ]
+    assert small[2][-1] > 1.5 * right[2][-1]  # still well above the noise floor after 100 steps
+    assert right[0] == pytest.approx(3, abs=0.2) and right[1] == pytest.approx(2, abs=0.2)
+    assert big[2][10] > big[2][0]  # the loss grows
+    # the edge the guide states: 2 / the largest curvature of the loss, about 0.72 for this data
+    mean_square, mean = (x * x).mean().item(), x.mean().item()
+    curvature = 2 * torch.tensor([[mean_square, mean], [mean, 1.0]])
+    assert 2 / torch.linalg.eigvalsh(curvature).max().item() == pytest.approx(0.72, abs=0.01)
 
 
 def test_dataset_items_and_power_curve():
@@ -117,10 +137,12 @@ def test_sparkline_scales_and_samples():
 def test_default_run_writes_the_metrics_it_promises():
     result, metrics = default_run("04")  # shared with the guide test that checks its quotes
     assert result.returncode == 0, result.stderr[-3000:]
-    expected = {"val_loss", "test_loss", "baseline_test_loss", "best_epoch", "epochs"}
+    expected = {"train_loss", "val_loss", "test_loss", "baseline_test_loss", "best_epoch", "epochs"}
     assert expected | {"train_seconds"} == set(metrics)
     assert metrics["best_epoch"] + lesson.PATIENCE == metrics["epochs"] < lesson.EPOCHS
     assert metrics["test_loss"] < metrics["baseline_test_loss"] / 10
+    # the guide's reading: no gap between training and held-out loss (nothing memorised)
+    assert metrics["train_loss"] > metrics["val_loss"] / 2 and metrics["train_loss"] > 0.0025 / 2
 
 
 def test_a_diverging_learning_rate_keeps_the_untrained_weights_and_says_so(device):

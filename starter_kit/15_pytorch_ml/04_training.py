@@ -13,8 +13,9 @@
 
 Watch autograd compute dy/dx and draw its graph, see why gradients add up (so every loop calls
 zero_grad), switch autograd off three ways, check a gradient by hand and by finite differences,
-fit a line by hand and with torch.optim.SGD, then run the full training loop: Dataset, DataLoader,
-train/validation/test split, early stopping, best weights, a progress bar and a loss curve.
+fit a line by hand (with a learning rate too small, about right and too big) and with
+torch.optim.SGD, then run the full training loop: Dataset, DataLoader, train/validation/test
+split, early stopping, best weights, a progress bar and a loss curve.
 
 Run it:   uv run starter_kit/15_pytorch_ml/04_training.py
 Try:      uv run starter_kit/15_pytorch_ml/04_training.py --lr 0.01 --epochs 300
@@ -46,6 +47,9 @@ from torch.utils.data import DataLoader, Dataset, random_split
 
 # %% Config
 LINE_SAMPLES = 100  # points for the line fit (sections 4-6)
+LINE_STEPS = 100  # gradient-descent steps for the line fit (sections 5 and 6)
+LINE_LR = 0.1  # a learning rate that suits the line fit
+LR_DEMO = (0.01, LINE_LR, 1.0)  # too small, about right, too big (above about 0.72 it diverges)
 NUM_SAMPLES = 1000  # wind-turbine readings for the full training loop (section 7)
 SMOKE_SAMPLES = 200
 SPLIT = (0.7, 0.15, 0.15)  # train / validation / test
@@ -274,14 +278,17 @@ def nonscalar_and_accumulation(device: torch.device) -> None:
         squares.backward()
     except RuntimeError as error:
         console.print(f"squares.backward() -> RuntimeError:\n  {error}")
-    # 'gradient' weights each output: backward computes d(sum(gradient * squares))/dv.
-    squares.backward(gradient=torch.ones_like(squares))
-    console.print(f"backward(gradient=ones) -> v.grad = {v.grad} = 2v")
+    squares.sum().backward()  # one number: d(1 + 4 + 9)/dv = 2v
+    console.print(f"squares.sum().backward()  -> v.grad = {v.grad} = 2v")
     # A second backward ADDS to v.grad. Handy for summing several losses, a trap in a loop.
     (v**2).sum().backward()
-    console.print(f"a second backward()     -> v.grad = {v.grad} (added up)")
+    console.print(f"a second backward()       -> v.grad = {v.grad} (added up)")
     v.grad = None  # what optimizer.zero_grad() does for every parameter
-    console.print(f"after v.grad = None     -> v.grad = {v.grad}")
+    console.print(f"after v.grad = None       -> v.grad = {v.grad}")
+    # Going further: backward(gradient=g) differentiates (g * squares).sum(), a weighted sum of
+    # the outputs (a vector-Jacobian product). g = [1, 0, 0] keeps squares[0] alone.
+    (v**2).backward(gradient=torch.tensor([1.0, 0.0, 0.0], device=device))
+    console.print(f"backward(gradient=[1, 0, 0]) -> v.grad = {v.grad} = d(squares[0])/dv")
 
 
 # %% 3. Switching autograd off
@@ -365,14 +372,34 @@ def fit_line_by_hand(x, y, lr: float, steps: int) -> tuple[float, float, list[fl
     return w.item(), b.item(), losses
 
 
+def lr_verdict(losses: list[float]) -> str:
+    """What a loss history says about its learning rate."""
+    if not math.isfinite(losses[-1]) or losses[-1] > losses[0]:
+        return "too big"  # the loss grew
+    if losses[-2] - losses[-1] > 1e-3 * losses[-1]:  # still 0.1 % lower at every step
+        return "too small"
+    return "about right"  # settled
+
+
 def gradient_descent_by_hand(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     console.rule("5. Gradient descent by hand")
-    w, b, losses = fit_line_by_hand(x, y, lr=0.1, steps=100)
+    w, b, losses = fit_line_by_hand(x, y, lr=LINE_LR, steps=LINE_STEPS)
     table = Table("step", "loss")
     for step in [0, 1, 2, 5, 10, 20, 50, 99]:
         table.add_row(str(step), f"{losses[step]:.4f}")
     console.print(table)
     console.print(f"learned y = {w:.4f} x + {b:.4f}   (the data came from y = 3x + 2 + noise)")
+
+    # The learning rate is the step size: too small crawls, too big overshoots the bottom of
+    # the loss valley further at every step. Each run starts from w = b = 0 again.
+    title = f"The same {LINE_STEPS} steps with three learning rates"
+    headers = ["lr", "loss, step 10", "loss, step 99", "learned w", "learned b", "verdict"]
+    table = Table(*headers, title=title)
+    for lr in LR_DEMO:
+        w_lr, b_lr, lr_losses = fit_line_by_hand(x, y, lr=lr, steps=LINE_STEPS)
+        cells = [f"{value:.3g}" for value in (lr_losses[10], lr_losses[99], w_lr, b_lr)]
+        table.add_row(f"{lr:g}", *cells, lr_verdict(lr_losses))
+    console.print(table)
     return w, b
 
 
@@ -393,7 +420,7 @@ def fit_line_with_optim(x, y, lr: float, steps: int) -> nn.Linear:
 
 def same_fit_with_optim(x: torch.Tensor, y: torch.Tensor, w_by_hand: float, b_by_hand: float):
     console.rule("6. The same fit with nn.Linear and SGD")
-    model = fit_line_with_optim(x, y, lr=0.1, steps=100)  # the same settings as section 5
+    model = fit_line_with_optim(x, y, lr=LINE_LR, steps=LINE_STEPS)  # as in section 5
     table = Table("", "w", "b")
     table.add_row("by hand", f"{w_by_hand:.4f}", f"{b_by_hand:.4f}")
     table.add_row("nn.Linear + SGD", f"{model.weight.item():.4f}", f"{model.bias.item():.4f}")
@@ -443,6 +470,8 @@ def evaluate(model: nn.Module, loader: DataLoader, device: torch.device) -> floa
 def train(model, train_loader, val_loader, device, epochs: int, lr: float, patience: int) -> dict:
     """Train with SGD, validate every epoch, stop early, and restore the best weights."""
     loss_fn = nn.MSELoss()
+    # momentum 0.9: step along a decaying sum of past gradients (buffer = 0.9 * buffer + grad),
+    # up to about 10x one gradient on a steady slope
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     # val_loss[0] is the untrained model, "epoch 0": if no epoch beats it (say the loss blew up
     # to nan because the learning rate was too large), we hand back the starting weights.
@@ -484,6 +513,7 @@ def full_training_loop(device, num_samples, epochs, batch_size, lr, seed) -> dic
     train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=generator)
     val_loader = DataLoader(val_set, batch_size=256)
     test_loader = DataLoader(test_set, batch_size=256)
+    train_eval_loader = DataLoader(train_set, batch_size=256)  # in order: for measuring only
     console.print(
         f"train {len(train_set)} / val {len(val_set)} / test {len(test_set)} readings; "
         f"{len(train_loader)} batches (up to {batch_size} each) per epoch"
@@ -496,6 +526,8 @@ def full_training_loop(device, num_samples, epochs, batch_size, lr, seed) -> dic
         "train_seconds": time.perf_counter() - start,
         "epochs": len(result["train_loss"]),
         "best_epoch": result["best_epoch"],
+        # the kept weights on the data they learned from: far below val/test means memorising
+        "train_loss": evaluate(model, train_eval_loader, device),
         "val_loss": result["best_val_loss"],
         "test_loss": evaluate(model, test_loader, device),  # the best weights, on unseen data
         "baseline_test_loss": ((dataset.targets[test_set.indices] - mean_power) ** 2).mean().item(),
@@ -513,6 +545,7 @@ def full_training_loop(device, num_samples, epochs, batch_size, lr, seed) -> dic
     table = Table("metric", "value")
     table.add_row("epochs run", f"{metrics['epochs']} of {epochs} ({stop})")
     table.add_row("best epoch (weights kept)", str(metrics["best_epoch"]))
+    table.add_row("training MSE (kept weights)", f"{metrics['train_loss']:.4f}")
     table.add_row("best validation MSE", f"{metrics['val_loss']:.4f}")
     table.add_row("test MSE", f"{metrics['test_loss']:.4f}")
     table.add_row("test MSE of always guessing the mean", f"{metrics['baseline_test_loss']:.4f}")

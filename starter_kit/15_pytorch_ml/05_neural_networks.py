@@ -64,7 +64,7 @@ RUNS = {
     "AdamW": (partial(torch.optim.AdamW, weight_decay=0.01), 0.02, False),
     "AdamW + cosine": (partial(torch.optim.AdamW, weight_decay=0.01), 0.02, True),
 }
-SPARK_WIDTH = 16  # characters in each loss curve of the optimizer race
+SPARK_WIDTH = 40  # characters in each loss curve of the optimizer race
 # Flags for a notebook run (VS Code or Jupyter runs every cell and never reads the kernel's own
 # command line): for example ["--device", "cpu", "--lr", "0.05"].
 NOTEBOOK_ARGS: list[str] = []
@@ -325,7 +325,16 @@ def layers_and_shapes(device: torch.device) -> None:
     for name, input_shape, output_shape in layer_shapes(device):
         table.add_row(name, str(input_shape), str(output_shape))
     console.print(table)
+    # A convolution slides a small grid of weights (the kernel) over the image; each output pixel
+    # is the sum of the pixels under it, times the weights. A 3x3 kernel of ones on a 4x4 image
+    # fits in 2 x 2 places, so the output is 2x2: that is where the shape formula comes from.
+    # (nn.functional.conv2d takes the kernel as an argument: no layer, no random weights drawn.)
+    image = torch.arange(16.0, device=device).reshape(1, 1, 4, 4)  # (batch, channels, H, W)
+    kernel = torch.ones(1, 1, 3, 3, device=device)  # (out_channels, in_channels, 3, 3)
+    window_sums = nn.functional.conv2d(image, kernel)[0, 0].int().tolist()  # (2, 2)
+    console.print(f"3x3 kernel of ones on a 4x4 image of 0..15 -> 2x2 sums {window_sums}")
     console.print("Conv2d output side = (size + 2 * padding - kernel) // stride + 1")
+    console.print("  size 4, kernel 3: (4 - 3) // 1 + 1 = 2")
     console.print("  size 28, kernel 3, padding 1: stride 1 keeps 28, stride 2 gives 14")
 
     # Dropout zeroes half the values at random while training and doubles the rest, so the
@@ -505,14 +514,16 @@ def optimizer_race(device: torch.device, epochs: int, batch_size: int, lr: float
     # One log scale for all sparklines, from the finite losses (a diverged run has NaN or inf).
     finite = [loss for losses in curves.values() for loss in losses if math.isfinite(loss)]
     low, high = max(min(finite, default=1.0), 1e-12), max(finite, default=1.0)
-    title = f"MSE on all {NUM_POINTS} points: final, best, steps to < {LOSS_THRESHOLD}, curve"
-    table = Table("run", "lr", "final", "best", "steps", "loss curve (log)", title=title)
+    title = f"MSE on all {NUM_POINTS} points; steps = until below {LOSS_THRESHOLD}"
+    table = Table("run", "lr", "final", "best", "steps", title=title)
     for run, losses in curves.items():
         best = min((loss for loss in losses if math.isfinite(loss)), default=math.nan)
         steps = str(steps_to_threshold(losses) or "not reached")
-        cells = [f"{run_lrs[run]:g}", f"{losses[-1]:.1e}", f"{best:.1e}", steps]
-        table.add_row(run, *cells, sparkline(losses, low, high, SPARK_WIDTH))
+        table.add_row(run, f"{run_lrs[run]:g}", f"{losses[-1]:.1e}", f"{best:.1e}", steps)
     console.print(table, *notes)
+    console.print(f"loss curves, log scale from {high:.2g} (top) to {low:.2g} (bottom):")
+    for run, losses in curves.items():  # x: a step where the loss was nan or inf
+        console.print(f"  {run:15} {sparkline(losses, low, high, SPARK_WIDTH)}")
     console.print(f"{len(curves)} runs x {total_steps} steps, in {train_seconds:.2f} s")
     return {
         "epochs": epochs,
