@@ -518,10 +518,12 @@ def show_training(models, vocab, loaders, epochs: int, lr: float | None, device)
                 validation[name], best_epoch = accuracy, epoch
                 best_state = {key: value.clone() for key, value in model.state_dict().items()}
         model.load_state_dict(best_state)  # back to the best epoch
-        curve = sparkline(losses, min(losses), max(losses), width=len(losses))  # log scale
         seconds = time.perf_counter() - start
         train_seconds += seconds
-        console.print(f"  {name}: loss {curve}  kept epoch {best_epoch}  ({seconds:.2f} s)")
+        kept = f"kept epoch {best_epoch} (val {validation[name]:.1%})"
+        console.print(f"  {name}: {kept}, trained in {seconds:.2f} s")
+        curve = sparkline(losses, min(losses), max(losses), width=len(losses))  # log scale
+        console.print(f"  {name}: training loss by epoch {curve} (log scale)")
     return {"naive bayes": naive_bayes} | models, validation, train_seconds
 
 
@@ -577,7 +579,8 @@ def show_evaluation(models, validation, splits, loaders, device):
 
 # %% 8. Saving and loading
 def load_checkpoint(path: Path, device: torch.device):
-    """weights_only=True unpickles tensors, lists, dicts and strings - never arbitrary code."""
+    """weights_only=True unpickles tensors, lists, dicts and strings and refuses arbitrary code by
+    design (it has had bypasses, e.g. CVE-2025-32434, fixed in torch 2.6: keep torch up to date)."""
     if not path.is_file():
         fail(f"no checkpoint file at {path}; train one first: uv run {sys.argv[0]}")
     try:

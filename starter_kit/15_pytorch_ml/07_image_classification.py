@@ -557,7 +557,8 @@ def show_learned(model: nn.Sequential, data: dict, device: torch.device) -> None
 
 # %% 6. Saving and predicting
 def load_checkpoint(path: Path, device: torch.device) -> tuple[nn.Module, dict]:
-    """weights_only=True: tensors, numbers, strings, lists and dicts only - never code."""
+    """weights_only=True: tensors, numbers, strings, lists and dicts only; arbitrary code is refused
+    by design (it has had bypasses, e.g. CVE-2025-32434, fixed in torch 2.6: keep torch updated)."""
     if not path.is_file():
         fail(f"no checkpoint file at {path}; train one first: uv run {sys.argv[0]}")
     try:
