@@ -3,7 +3,7 @@
 N ?= 00
 LESSONS := $(sort $(wildcard starter_kit/15_pytorch_ml/[0-9][0-9]_*.py))
 
-.PHONY: help setup lesson exercise lessons test lint bench
+.PHONY: help setup lesson exercise serve lessons test lint bench
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ exercise: ## check your answers to one lesson's exercises: make exercise N=03 [A
 	@script="$(wildcard starter_kit/15_pytorch_ml/exercises/$(N)_*.py)"; \
 	if [ -z "$$script" ]; then echo "error: no exercises for lesson $(N)" >&2; exit 2; fi; \
 	uv run $$script $(ARGS)
+
+serve: ## lesson 08's HTTP service on http://127.0.0.1:8000 (Ctrl-C stops it)
+	uv run starter_kit/15_pytorch_ml/08_deployment.py --serve $(ARGS)
 
 lessons: ## run every lesson in order
 	@for lesson in $(LESSONS); do uv run $$lesson $(ARGS) || exit 1; done

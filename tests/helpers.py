@@ -56,10 +56,15 @@ def is_training_lesson(stem: str) -> bool:
     return "add_training_flags(parser" in source(stem)
 
 
-@functools.cache
 def load_lesson(stem: str) -> ModuleType:
-    """Import a lesson script by path, so tests use its own functions (main() does not run)."""
-    return load_file(lesson_path(stem), f"lesson_{lesson_path(stem).stem}")
+    """Import a lesson script by path, so tests use its own functions (main() does not run).
+    '08' and '08_deployment' give the same module object (pickling looks classes up by name)."""
+    return _load_lesson(lesson_path(stem).stem)
+
+
+@functools.cache
+def _load_lesson(full_stem: str) -> ModuleType:
+    return load_file(lesson_path(full_stem), f"lesson_{full_stem}")
 
 
 def load_file(path: Path, name: str) -> ModuleType:

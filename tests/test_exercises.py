@@ -680,6 +680,200 @@ def train_digits_without_zero_grad(model, images, labels, epochs, batch_size, lr
     return digits_loop(model, images, labels, epochs, batch_size, lr, zero=0)
 
 
+def lr_scaled_by_world_size(per_process, world_size, base_lr, base_batch):
+    return per_process * world_size, base_lr * world_size
+
+
+def global_batch_of_one_process(per_process, world_size, base_lr, base_batch):
+    return per_process, base_lr * per_process / base_batch
+
+
+def lr_divided_by_world_size(per_process, world_size, base_lr, base_batch):
+    return per_process * world_size, base_lr / world_size
+
+
+def device_and_backend_of(use_accelerator, variable="LOCAL_RANK", kind=None, set_index=True):
+    import os
+
+    accelerator = torch.accelerator.current_accelerator()
+    if not use_accelerator or accelerator is None:
+        return torch.device("cpu"), "gloo"
+    index = int(os.environ.get(variable, "0"))
+    if set_index:
+        torch.accelerator.set_device_index(index)
+    backend = {"cuda": "nccl", "xpu": "xccl"}.get(accelerator.type)
+    if backend is None:
+        raise ValueError(f"{accelerator.type} has no distributed backend")
+    return torch.device(kind or accelerator.type, index), backend
+
+
+def device_by_global_rank(use_accelerator):
+    return device_and_backend_of(use_accelerator, variable="RANK")
+
+
+def device_always_cuda(use_accelerator):
+    return device_and_backend_of(use_accelerator, kind="cuda")
+
+
+def device_not_made_current(use_accelerator):
+    return device_and_backend_of(use_accelerator, set_index=False)
+
+
+def shard_in_blocks(num_samples, rank, world_size):
+    per_rank = -(-num_samples // world_size)
+    return list(range(num_samples))[rank * per_rank : (rank + 1) * per_rank]
+
+
+def shard_without_padding(num_samples, rank, world_size):
+    return list(range(rank, num_samples, world_size))
+
+
+def shard_padded_with_the_last(num_samples, rank, world_size):
+    per_rank = -(-num_samples // world_size)
+    indices = list(range(num_samples))
+    indices += [num_samples - 1] * (per_rank * world_size - num_samples)
+    return indices[rank::world_size]
+
+
+def gradients_summed(model):
+    for parameter in model.parameters():
+        torch.distributed.all_reduce(parameter.grad)  # the mistake: no division
+    return [parameter.grad for parameter in model.parameters()]
+
+
+def gradients_never_reduced(model):
+    for parameter in model.parameters():
+        parameter.grad /= torch.distributed.get_world_size()  # the mistake: no all_reduce
+    return [parameter.grad for parameter in model.parameters()]
+
+
+def gradients_averaged_twice(model):
+    for parameter in model.parameters():
+        torch.distributed.all_reduce(parameter.grad, op=torch.distributed.ReduceOp.AVG)
+        parameter.grad /= torch.distributed.get_world_size()  # the mistake: AVG already divides
+    return [parameter.grad for parameter in model.parameters()]
+
+
+def gradients_in_one_flat_buffer_summed(model):
+    flat = torch.cat([parameter.grad.flatten() for parameter in model.parameters()])
+    torch.distributed.all_reduce(flat)  # one call for all; the mistake: no division
+    for parameter, piece in zip(
+        model.parameters(), flat.split([p.numel() for p in model.parameters()]), strict=True
+    ):
+        parameter.grad.copy_(piece.view_as(parameter.grad))
+    return [parameter.grad for parameter in model.parameters()]
+
+
+def load_weights_only(path, model, optimizer):
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model_state"])  # the mistake: no optimizer state
+    return checkpoint["epoch"]
+
+
+def load_trusting_the_pickle(path, model, optimizer):
+    checkpoint = torch.load(path, weights_only=False)  # the mistake
+    model.load_state_dict(checkpoint["model_state"])
+    optimizer.load_state_dict(checkpoint["optimizer_state"])
+    return checkpoint["epoch"]
+
+
+def load_untrusted_running_the_pickle(path):
+    try:
+        return torch.load(path, weights_only=False)  # the mistake: runs the payload
+    except (EOFError, RuntimeError) as error:
+        raise ValueError(str(error) or "empty") from None
+
+
+def load_untrusted_letting_errors_through(path):
+    return torch.load(path, weights_only=True)  # UnpicklingError, EOFError escape
+
+
+def export_with_a_fixed_batch(model, example):
+    return torch.export.export(model.eval(), (example,))
+
+
+def export_in_training_mode(model, example):
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    return torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
+
+
+def parse_request(body, bools=True, nan=True):
+    import json
+
+    payload = json.loads(body)
+    if not isinstance(payload, dict) or "images" not in payload:
+        raise ValueError('"images" missing')
+    images = payload["images"]
+    if not isinstance(images, list) or not 1 <= len(images) <= 256:
+        raise ValueError('"images" must hold 1 to 256 images')
+    for i, image in enumerate(images):
+        if not isinstance(image, list) or len(image) != 64:
+            raise ValueError(f"images[{i}] must be 64 numbers")
+        for j, value in enumerate(image):
+            if (bools and isinstance(value, bool)) or not isinstance(value, int | float):
+                raise ValueError(f"images[{i}][{j}] is not a number")
+            if nan and value != value:
+                raise ValueError(f"images[{i}][{j}] is NaN")
+            if value < 0 or value > 16:
+                raise ValueError(f"images[{i}][{j}] is outside 0-16")
+    return images
+
+
+def parse_request_accepting_true(body):
+    return parse_request(body, bools=False)
+
+
+def parse_request_accepting_nan(body):
+    return parse_request(body, nan=False)
+
+
+def parse_request_without_type_checks(body):
+    import json
+
+    images = json.loads(body)["images"]  # KeyError, TypeError on a bad body
+    for i, image in enumerate(images):
+        for j, value in enumerate(image):
+            if not 0 <= value <= 16:
+                raise ValueError(f"images[{i}][{j}] is outside 0-16")
+    return images
+
+
+def save_straight_into_path(path, model, optimizer, epoch):
+    state = {"epoch": epoch, "model_state": model.state_dict()}
+    torch.save(state | {"optimizer_state": optimizer.state_dict()}, path)
+    return path
+
+
+def save_the_model_object(path, model, optimizer, epoch):
+    import os
+
+    temporary = path.with_name(path.name + ".tmp")
+    torch.save({"epoch": epoch, "model_state": model, "optimizer_state": optimizer}, temporary)
+    os.replace(temporary, path)
+    return path
+
+
+def save_leaving_the_temporary_file(path, model, optimizer, epoch):
+    import os
+
+    temporary = path.with_name(path.name + ".tmp")
+    state = {"epoch": epoch, "model_state": model.state_dict()}
+    torch.save(state | {"optimizer_state": optimizer.state_dict()}, temporary)  # no cleanup
+    os.replace(temporary, path)
+    return path
+
+
+def save_via_the_system_temporary_folder(path, model, optimizer, epoch):
+    import shutil
+    import tempfile
+
+    state = {"epoch": epoch, "model_state": model.state_dict()}
+    with tempfile.NamedTemporaryFile(suffix=".pt", delete=False) as file:
+        torch.save(state | {"optimizer_state": optimizer.state_dict()}, file.name)
+    shutil.move(file.name, path)
+    return path
+
+
 WRONG_ANSWERS = [
     ("00_quickstart", "make_targets", targets_by_elementwise_product, "`@` is the matrix product"),
     ("00_quickstart", "make_targets", targets_with_uniform_noise, "not torch.rand"),
@@ -774,6 +968,62 @@ WRONG_ANSWERS = [
     ("07_image_classification", "train_digits", train_digits_in_eval_mode, "call model.train()"),
     ("07_image_classification", "train_digits", train_digits_on_probabilities, "never went below"),
     ("07_image_classification", "train_digits", train_digits_without_zero_grad, "zero_grad()"),
+    ("08_deployment", "load_checkpoint", load_weights_only, "optimizer's state"),
+    ("08_deployment", "load_checkpoint", load_trusting_the_pickle, "weights_only=False"),
+    ("08_deployment", "load_untrusted", load_untrusted_running_the_pickle, "the payload ran"),
+    ("08_deployment", "load_untrusted", load_untrusted_letting_errors_through, "raise ValueError"),
+    ("08_deployment", "export_for_any_batch", export_with_a_fixed_batch, "dynamic_shapes="),
+    ("08_deployment", "export_for_any_batch", export_in_training_mode, "call model.eval()"),
+    ("08_deployment", "parse_predict_request", parse_request_accepting_true, "bool is an int"),
+    ("08_deployment", "parse_predict_request", parse_request_accepting_nan, "math.isfinite"),
+    (
+        "08_deployment",
+        "parse_predict_request",
+        parse_request_without_type_checks,
+        "isinstance(payload, dict)",
+    ),
+    ("08_deployment", "save_checkpoint", save_straight_into_path, "wrote straight into path"),
+    ("08_deployment", "save_checkpoint", save_the_model_object, "not the objects themselves"),
+    (
+        "08_deployment",
+        "save_checkpoint",
+        save_leaving_the_temporary_file,
+        "delete the temporary file",
+    ),
+    ("08_deployment", "save_checkpoint", save_via_the_system_temporary_folder, "own folder"),
+    (
+        "09_distributed_training",
+        "global_batch_and_lr",
+        lr_scaled_by_world_size,
+        "base_lr x world_size",
+    ),
+    (
+        "09_distributed_training",
+        "global_batch_and_lr",
+        global_batch_of_one_process,
+        "one process's share",
+    ),
+    ("09_distributed_training", "global_batch_and_lr", lr_divided_by_world_size, "less noisy"),
+    ("09_distributed_training", "device_and_backend", device_by_global_rank, "LOCAL_RANK"),
+    ("09_distributed_training", "device_and_backend", device_always_cuda, "never 'cuda'"),
+    (
+        "09_distributed_training",
+        "device_and_backend",
+        device_not_made_current,
+        "set_device_index(2)",
+    ),
+    ("09_distributed_training", "shard_indices", shard_in_blocks, "a contiguous block"),
+    ("09_distributed_training", "shard_indices", shard_without_padding, "pad the indices"),
+    ("09_distributed_training", "shard_indices", shard_padded_with_the_last, "the FIRST indices"),
+    ("09_distributed_training", "average_gradients", gradients_summed, "is the SUM"),
+    ("09_distributed_training", "average_gradients", gradients_never_reduced, "never called"),
+    ("09_distributed_training", "average_gradients", gradients_averaged_twice, "divided twice"),
+    (
+        "09_distributed_training",
+        "average_gradients",
+        gradients_in_one_flat_buffer_summed,
+        "is the SUM",
+    ),
 ]
 
 
