@@ -9,6 +9,7 @@ in-process tests run. Everything that can be checked in-process is (`call_main`)
 import concurrent.futures
 import contextlib
 import functools
+import getpass
 import importlib.util
 import io
 import json
@@ -112,6 +113,10 @@ def lesson_env() -> dict[str, str]:
         }
     )
     env.pop("FORCE_COLOR", None)
+    if "ATEN_CPU_CAPABILITY" in env:  # simulating another CPU: torch.compile's C++ cache keeps
+        # headers built for the real one, which the other kernels' code cannot compile against
+        name = f"torchinductor-{getpass.getuser()}-{env['ATEN_CPU_CAPABILITY']}"
+        env.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path(tempfile.gettempdir()) / name))
     return env
 
 
