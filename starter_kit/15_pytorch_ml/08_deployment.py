@@ -51,6 +51,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, NoReturn
@@ -559,7 +560,11 @@ def show_export(model, data, path: Path, fresh: bool):
     console.print(f"  pixels (batch, 64) -> {' -> '.join(ops)} -> (batch, 10)")
     console.print(f"  batch is dynamic: any size from 1 to {MAX_EXPORT_BATCH}")
     save(path, lambda file: torch.export.save(program, file))
-    console.print(f"saved {path.name} ({path.stat().st_size / 1000:.0f} kB)")
+    # Not its size in kB: the graph records source lines by file path, so the size moves with
+    # where the lesson lives on your disk.
+    with zipfile.ZipFile(path) as archive:
+        tensors = sum("/data/weights/weight_" in name for name in archive.namelist())
+    console.print(f"saved {path.name}: a zip of the graph (as JSON) and {tensors} tensors")
     where = "a fresh process that imports only torch" if fresh else "this process (--smoke)"
     if fresh:
         outputs = run_in_fresh_process(path, images)
