@@ -100,10 +100,17 @@ def call_main(module: ModuleType, *args: str) -> tuple[int, str, str]:
     return code, stdout.getvalue(), stderr.getvalue()
 
 
+# The environment as pytest started, read once: in-process tests change os.environ for a moment
+# (monkeypatch, lesson 09's launcher), and a subprocess that the background pool starts in that
+# moment must not inherit it (a stray RANK made the notebook kernel think torchrun started it).
+ENVIRONMENT_AT_START = dict(os.environ)
+
+
 def lesson_env() -> dict[str, str]:
     """A plain, colourless, fixed-width, UTF-8 environment, so output is comparable across runs
-    and the same on Windows."""
-    env = dict(os.environ)
+    and the same on Windows; built from the environment pytest started with, never from what a
+    test running in parallel set for itself."""
+    env = dict(ENVIRONMENT_AT_START)
     env.update(
         {
             "NO_COLOR": "1",
@@ -232,3 +239,31 @@ def _notebook_future(stem: str, device: str) -> concurrent.futures.Future:
 def notebook_run(stem: str, device: str) -> dict:
     """The lesson run as a notebook, once per session (started early by conftest)."""
     return _notebook_future(lesson_path(stem).stem, device).result()
+
+
+def damaged_files(count: int = 240) -> list[bytes]:
+    """Bytes that are not a usable checkpoint, the same every run: random bytes, random bytes
+    after a pickle header, and a real torch.save file with bytes overwritten and its end cut off.
+    Unpickling such bytes fails in many ways (UnpicklingError, KeyError, IndexError, struct.error,
+    UnicodeDecodeError, ...); found by fuzzing torch.load, where one fixed sample was not enough."""
+    import random
+
+    import torch  # here, so that importing the helpers stays cheap
+
+    buffer = io.BytesIO()
+    torch.save({"weights": torch.arange(6.0), "names": ["a", "b"]}, buffer)  # not a checkpoint
+    real = buffer.getvalue()
+    files = []
+    for seed in range(count):
+        rng = random.Random(seed)
+        kind = seed % 3
+        if kind == 0:
+            files.append(rng.randbytes(rng.choice([1, 2, 10, 100, 2000])))
+        elif kind == 1:
+            files.append(b"\x80\x02" + rng.randbytes(rng.choice([1, 10, 100, 2000])))
+        else:
+            damaged = bytearray(real)
+            for _ in range(rng.randint(1, 20)):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            files.append(bytes(damaged[: rng.randint(1, len(damaged))]))
+    return files

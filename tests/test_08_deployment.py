@@ -21,7 +21,15 @@ import warnings
 
 import pytest
 import torch
-from helpers import call_main, default_run, lesson_env, lesson_path, load_lesson, smoke_run
+from helpers import (
+    call_main,
+    damaged_files,
+    default_run,
+    lesson_env,
+    lesson_path,
+    load_lesson,
+    smoke_run,
+)
 
 lesson = load_lesson("08_deployment")  # the key the shared tests use: one module object
 POSIX_SIGNALS = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -120,7 +128,7 @@ def test_crafted_pickle_is_refused_and_its_payload_never_runs(device, tmp_path):
 def bad_files(folder, config) -> dict[str, str]:
     """name -> what --resume must say about it."""
     (folder / "empty.pt").write_bytes(b"")
-    (folder / "random.pt").write_bytes(os.urandom(2000))
+    (folder / "random.pt").write_bytes(damaged_files(1)[0])  # 2,000 random bytes
     other = {"model_state": torch.nn.Linear(2, 2).state_dict(), "config": config}
     torch.save(other, folder / "lesson07.pt")  # another lesson's checkpoint: other keys
     (folder / "cut.pt").write_bytes((folder / "lesson07.pt").read_bytes()[:400])
@@ -143,6 +151,21 @@ def bad_files(folder, config) -> dict[str, str]:
         "a_folder.pt": "is a folder, not a checkpoint file",
         "missing.pt": "does not exist",
     }
+
+
+def test_every_damaged_file_is_a_checkpoint_error(tmp_path):
+    """Not one fixed sample: hundreds of damaged files, each must be a CheckpointError."""
+    path = tmp_path / "damaged.pt"
+    for number, content in enumerate(damaged_files()):
+        path.write_bytes(content)
+        try:
+            lesson.read_checkpoint(path, torch.device("cpu"))
+        except lesson.CheckpointError as error:
+            assert re.search("corrupt|not a lesson 08", str(error)), (number, str(error))
+        except Exception as error:
+            pytest.fail(f"damaged file {number}: {type(error).__name__} escaped: {error}")
+        else:
+            pytest.fail(f"damaged file {number} was accepted as a checkpoint")
 
 
 def test_corrupt_empty_and_wrong_model_files_are_one_line_and_exit_1(trained, device, tmp_path):

@@ -394,7 +394,7 @@ def read_checkpoint(path: Path, device: torch.device) -> dict:
         if refused:
             raise CheckpointError(f"was refused: it asks to call {refused[1]}") from None
         raise CheckpointError("is corrupt: not a file torch.save wrote") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as error:  # a cut-off or garbled zip
+    except Exception as error:  # damaged bytes fail in many ways (KeyError, struct.error, ...)
         raise CheckpointError(f"is corrupt or cut off ({type(error).__name__})") from None
     missing = REQUIRED - set(checkpoint) if isinstance(checkpoint, dict) else REQUIRED
     if missing:
