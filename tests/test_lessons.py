@@ -10,6 +10,7 @@ import subprocess
 import pytest
 import torch
 from helpers import (
+    ENVIRONMENT_AT_START,
     LESSONS,
     TIMING,
     call_main,
@@ -141,3 +142,13 @@ def test_uv_run_alone_in_an_empty_folder(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert section_titles(lesson_path("01"))[-1] in result.stdout
+
+
+def test_lesson_subprocesses_never_inherit_what_a_test_set_for_itself(monkeypatch):
+    """The background pool starts lessons while in-process tests run; a RANK that lesson 09's
+    test sets for a moment must not reach them."""
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("HOME", "/a/home/that/a/test/set")
+    env = lesson_env()
+    assert env.get("RANK") == ENVIRONMENT_AT_START.get("RANK")
+    assert env.get("HOME") == ENVIRONMENT_AT_START.get("HOME")
