@@ -232,7 +232,7 @@ def architecture(device: torch.device) -> None:
     console.rule("2. The architecture")
     weight = torch.randn(3, requires_grad=True)  # a tensor that autograd tracks
     loss = (weight**2).sum()
-    # Each layer is built on the one below it, so the tree nests downwards: a module's parameters
+    # Each level is built on the one below it, so the tree nests downwards: a module's parameters
     # are tensors, autograd records what happens to tensors, and every tensor lives on a device.
     tree = Tree("[bold]your Python code[/] uses")
     module = tree.add("nn.Module: e.g. nn.Linear(3, 1) - layers that own their parameters")
@@ -241,7 +241,7 @@ def architecture(device: torch.device) -> None:
     tensors = autograd.add(f"tensors: {tuple(weight.shape)} {weight.dtype} - n-dimensional arrays")
     tensors.add(f"device: {device} - where the memory and the maths are: cpu, cuda, mps or xpu")
     console.print(tree)
-    console.print("Each layer is built on the one below it; --device picks the bottom one.")
+    console.print("Each level is built on the one below it; --device picks the bottom one.")
 
 
 # %% 3. PyTorch and TensorFlow today
