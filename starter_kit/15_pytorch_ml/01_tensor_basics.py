@@ -268,7 +268,7 @@ def moving_between_devices(device: torch.device) -> None:
 
     table = Table("call", "what it does", "use it?")
     table.add_row(".to(device)", "moves to the device you chose once", "yes: runs anywhere")
-    table.add_row(".cpu()", "moves to the CPU (no-op if there)", "yes: before .numpy()")
+    table.add_row(".cpu()", "moves to the CPU (returns itself if there)", "yes: before .numpy()")
     # .cuda() names a device type, not a vendor: ROCm builds run it on AMD GPUs too.
     table.add_row(".cuda()", "moves to a cuda GPU: NVIDIA, or AMD (ROCm)", "no: fails without cuda")
     table.add_row("device=device", "creates it on the device", "yes: no extra copy")
