@@ -80,8 +80,9 @@ def load_untrusted(path: Path):
 
     A pickle can hold the instruction "call this function with these arguments", and a plain
     torch.load(path, weights_only=False) obeys it. Load with weights_only=True instead. When
-    the file is refused (pickle.UnpicklingError), empty or corrupt (EOFError, RuntimeError),
-    raise ValueError with a message that says why, instead of those errors.
+    the file is refused (pickle.UnpicklingError), empty or corrupt (EOFError, RuntimeError, and
+    for damaged bytes others too: KeyError, struct.error, ...), raise ValueError with a message
+    that says why, instead of those errors.
     Input:   path, a pathlib.Path.
     Return:  what the file holds (for a checkpoint, a dict), loaded onto the CPU.
     Guide:   learning/08_deployment.md#2-safe-loading
@@ -90,7 +91,7 @@ def load_untrusted(path: Path):
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:  # the pickle asked for a function it may not call
         raise ValueError(f"{path.name} was refused: {str(error).splitlines()[0]}") from None
-    except (EOFError, RuntimeError) as error:  # empty, or a cut-off zip archive
+    except Exception as error:  # empty, cut off, or damaged: unpickling fails in many ways
         raise ValueError(f"{path.name} is empty or corrupt ({type(error).__name__})") from None
 
 
