@@ -267,3 +267,18 @@ def damaged_files(count: int = 240) -> list[bytes]:
                 damaged[rng.randrange(len(damaged))] = rng.randrange(256)
             files.append(bytes(damaged[: rng.randint(1, len(damaged))]))
     return files
+
+
+def every_damaged_file_stops_with_one_line(load_checkpoint, folder: Path, device, capsys) -> None:
+    """load_checkpoint(path, device) of lessons 06 and 07 must stop each of `damaged_files()`
+    with one "not a readable checkpoint" line and exit status 1, never a traceback."""
+    import pytest
+
+    path = folder / "damaged.pt"
+    for number, content in enumerate(damaged_files()):
+        path.write_bytes(content)
+        with pytest.raises(SystemExit) as exit_:
+            load_checkpoint(path, device)
+        error = capsys.readouterr().err
+        assert exit_.value.code == 1 and error.count("\n") == 1, (number, error)
+        assert "not a readable checkpoint" in error, (number, error)

@@ -12,7 +12,7 @@ import tarfile
 
 import pytest
 import torch
-from helpers import call_main, damaged_files, load_lesson
+from helpers import call_main, every_damaged_file_stops_with_one_line, load_lesson
 
 
 @pytest.fixture(scope="module")
@@ -209,14 +209,7 @@ def test_corrupt_checkpoint_is_one_clear_line(lesson, tmp_path, capsys, content,
 
 def test_every_damaged_checkpoint_is_one_clear_line(lesson, tmp_path, capsys, torch_device):
     """Not one fixed sample: hundreds of damaged files, each one line and exit status 1."""
-    path = tmp_path / "damaged.pt"
-    for number, content in enumerate(damaged_files()):
-        path.write_bytes(content)
-        with pytest.raises(SystemExit) as exit_:
-            lesson.load_checkpoint(path, torch_device)
-        error = capsys.readouterr().err
-        assert exit_.value.code == 1 and error.count("\n") == 1, (number, error)
-        assert "not a readable checkpoint" in error, (number, error)
+    every_damaged_file_stops_with_one_line(lesson.load_checkpoint, tmp_path, torch_device, capsys)
 
 
 # --- the command line: train in --smoke, then --predict ------------------------------------

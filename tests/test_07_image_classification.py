@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from helpers import call_main, damaged_files, load_lesson
+from helpers import call_main, every_damaged_file_stops_with_one_line, load_lesson
 
 lesson = load_lesson("07")
 
@@ -208,14 +208,7 @@ def test_checkpoint_round_trip_predicts_identically(tmp_path, digits, capsys, to
 
 def test_every_damaged_checkpoint_is_one_clear_line(tmp_path, capsys, torch_device):
     """Not one fixed sample: hundreds of damaged files, each one line and exit status 1."""
-    path = tmp_path / "damaged.pt"
-    for number, content in enumerate(damaged_files()):
-        path.write_bytes(content)
-        with pytest.raises(SystemExit) as exit_:
-            lesson.load_checkpoint(path, torch_device)
-        error = capsys.readouterr().err
-        assert exit_.value.code == 1 and error.count("\n") == 1, (number, error)
-        assert "not a readable checkpoint" in error, (number, error)
+    every_damaged_file_stops_with_one_line(lesson.load_checkpoint, tmp_path, torch_device, capsys)
 
 
 def run_main(device, *args) -> tuple[int, str, str]:
