@@ -128,7 +128,7 @@ def test_crafted_pickle_is_refused_and_its_payload_never_runs(device, tmp_path):
 def bad_files(folder, config) -> dict[str, str]:
     """name -> what --resume must say about it."""
     (folder / "empty.pt").write_bytes(b"")
-    (folder / "random.pt").write_bytes(damaged_files(1)[0])  # 2,000 random bytes
+    (folder / "random.pt").write_bytes(damaged_files(1)[0])  # random bytes, the same every run
     other = {"model_state": torch.nn.Linear(2, 2).state_dict(), "config": config}
     torch.save(other, folder / "lesson07.pt")  # another lesson's checkpoint: other keys
     (folder / "cut.pt").write_bytes((folder / "lesson07.pt").read_bytes()[:400])
@@ -473,6 +473,8 @@ def test_smoke_run_shows_safe_loading_and_every_request(device):
     printed = result.stdout
     assert "did the crafted pickle's payload run? False" in printed
     assert "largest difference between the two curves: 0.0e+00" in printed
+    # the guide says the .pt2 holds six tensors: two weights, two biases, the mean and the std
+    assert "saved model.pt2: a zip of the graph (as JSON) and 6 tensors" in printed
     assert "GET /health -> 200" in printed and "and afterwards: GET /health -> 200" in printed
     for status in ("400", "413", "422"):
         assert re.search(rf"│ {status} +│", printed), f"no bad request answered {status}"
