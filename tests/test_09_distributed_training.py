@@ -5,6 +5,7 @@ checkpoints follow the rules, and bad flags stop before any process starts."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -169,6 +170,42 @@ def test_averaged_half_batch_gradients_are_the_full_batch_gradient(one_cpu_threa
 
     averaged = (gradient(slice(0, 64)) + gradient(slice(64, 128))) / 2
     torch.testing.assert_close(averaged, gradient(slice(0, 128)), rtol=1e-4, atol=1e-6)
+
+
+class ExitCalledError(Exception):
+    """What the fake os._exit raises, so that a test can see the worker's exit status."""
+
+
+def fake_exit(status: int) -> None:
+    raise ExitCalledError(status)
+
+
+@pytest.mark.parametrize("flags, status", [([], 0), (["--crash-rank", "0"], 1)])
+def test_a_worker_leaves_through_os_exit(flags, status, device, capsys, monkeypatch):
+    """Python's shutdown can abort a gloo worker whose threads still hold the last collective's
+    tensors (the lesson's leave()), so a worker must end through os._exit, after success and
+    after fail() alike, with its status and its process group destroyed. Here: the worker of a
+    world of one, on a free loopback port, in this process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    torchrun_sets = {"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_PORT": str(port)}
+    for name, value in (torchrun_sets | {"MASTER_ADDR": "127.0.0.1"}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(lesson.os, "_exit", fake_exit)
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    try:
+        with pytest.raises(ExitCalledError) as left:
+            lesson.main(["--device", device, "--smoke", *flags])
+    finally:
+        torch.set_num_threads(threads)  # the lesson seeds and sets these; later tests get theirs
+        torch.use_deterministic_algorithms(deterministic)
+    assert left.value.args == (status,) and not dist.is_initialized()
+    output = capsys.readouterr()
+    if status == 0:
+        assert "within the tolerance 1e-04" in output.out and output.err == ""
+    else:
+        assert output.err == "error: rank 0 crashed on purpose (--crash-rank 0) in epoch 1\n"
 
 
 @pytest.mark.parametrize(
