@@ -520,15 +520,15 @@ def worker(args, device: torch.device) -> None:
             output.close()
 
 
-def leave(status: int) -> NoReturn:
-    """End a worker at once, skipping Python's shutdown. Gloo's threads may still be letting go
-    of the last collective's tensors, which takes the GIL; if Python has begun to shut down by
-    then, the process aborts: "terminate called without an active exception" (a torch race,
-    pytorch/pytorch#190489; about 1 job in 40 on our busy 2-core machine). os._exit skips the
-    shutdown, so we flush the output ourselves."""
-    sys.stdout.flush()
+def leave_after_success() -> NoReturn:
+    """End a worker that finished at once, skipping Python's shutdown. Gloo's threads may still be
+    letting go of the last collective's tensors, which takes the GIL; if Python has begun to shut
+    down by then, the process aborts: "terminate called without an active exception" (a torch
+    race, pytorch/pytorch#190489; about 1 job in 40 on our busy 2-core machine). A failing worker
+    exits the usual way: its partners take that long to follow, so torchrun sees it gone first."""
+    sys.stdout.flush()  # os._exit skips the shutdown, which would flush these
     sys.stderr.flush()
-    os._exit(status)
+    os._exit(0)
 
 
 def launch(args, argv: list[str], device: torch.device) -> None:
@@ -618,11 +618,8 @@ def main(argv: list[str]) -> None:
     if not dist.is_backend_available(BACKENDS[device.type]):
         fail(f"this torch build has no {BACKENDS[device.type]}; try --device cpu", 2)
     if {"RANK", "WORLD_SIZE", "LOCAL_RANK"} <= os.environ.keys():  # torchrun started this process
-        try:
-            worker(args, device)
-        except SystemExit as stop:  # fail(): its line is printed; keep its exit status
-            leave(stop.code)
-        leave(0)
+        worker(args, device)
+        leave_after_success()
     else:
         launch(args, argv, device)
 
