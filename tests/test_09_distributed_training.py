@@ -5,7 +5,6 @@ checkpoints follow the rules, and bad flags stop before any process starts."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -185,12 +184,10 @@ def test_a_finished_worker_leaves_through_os_exit(crash, device, capsys, monkeyp
     """Python's shutdown can abort a gloo worker whose threads still hold the last collective's
     tensors, so a worker that finished must end through os._exit(0); a failing one exits the
     usual way with fail()'s status. Both destroy their process group. Here: the worker of a world
-    of one, on a free loopback port, in this process."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    torchrun_sets = {"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_PORT": str(port)}
-    for name, value in (torchrun_sets | {"MASTER_ADDR": "127.0.0.1"}).items():
+    of one, in this process. MASTER_PORT 0 lets its store take a free port as it binds (no other
+    rank needs to find it), where probing for a free port first could lose it in between."""
+    torchrun_sets = {"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1"}
+    for name, value in (torchrun_sets | {"MASTER_PORT": "0"}).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(lesson.os, "_exit", fake_exit)
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()

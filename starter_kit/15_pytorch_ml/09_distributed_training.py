@@ -543,8 +543,8 @@ def launch(args, argv: list[str], device: torch.device) -> None:
     if device.type != "cpu" and nproc > count:
         fail(f"--nproc {nproc} needs {nproc} {device.type} devices; this machine has {count}", 2)
     check_world(args, nproc)
-    with socket.socket() as probe:  # a free port on this machine for the rendezvous
-        probe.bind(("127.0.0.1", 0))
+    with socket.socket() as probe:  # a free port for the rendezvous, free on every address:
+        probe.bind(("", 0))  # torchrun's store listens on all of them, not only 127.0.0.1
         port = probe.getsockname()[1]
     flags = [f"--nproc-per-node={nproc}", "--master-addr=127.0.0.1", f"--master-port={port}"]
     saved_environment = dict(os.environ)  # the workers inherit it; put it back afterwards
