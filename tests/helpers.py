@@ -14,6 +14,7 @@ import importlib.util
 import io
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from rich.console import Console
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,8 +248,6 @@ def damaged_files(count: int = 240) -> list[bytes]:
     after a pickle header, and a real torch.save file with bytes overwritten and its end cut off.
     Unpickling such bytes fails in many ways (UnpicklingError, KeyError, IndexError, struct.error,
     UnicodeDecodeError, ...); found by fuzzing torch.load, where one fixed sample was not enough."""
-    import random
-
     import torch  # here, so that importing the helpers stays cheap
 
     buffer = io.BytesIO()
@@ -272,8 +272,6 @@ def damaged_files(count: int = 240) -> list[bytes]:
 def every_damaged_file_stops_with_one_line(load_checkpoint, folder: Path, device, capsys) -> None:
     """load_checkpoint(path, device) of lessons 06 and 07 must stop each of `damaged_files()`
     with one "not a readable checkpoint" line and exit status 1, never a traceback."""
-    import pytest
-
     path = folder / "damaged.pt"
     for number, content in enumerate(damaged_files()):
         path.write_bytes(content)

@@ -521,11 +521,11 @@ def worker(args, device: torch.device) -> None:
 
 
 def leave_after_success() -> NoReturn:
-    """End a worker that finished at once, skipping Python's shutdown. Gloo's threads may still be
-    letting go of the last collective's tensors, which takes the GIL; if Python has begun to shut
-    down by then, the process aborts: "terminate called without an active exception" (a torch
-    race, pytorch/pytorch#190489; about 1 job in 40 on our busy 2-core machine). A failing worker
-    exits the usual way: its partners take that long to follow, so torchrun sees it gone first."""
+    """End a finished worker now, skipping Python's shutdown. Gloo's threads may still be letting
+    go of the last collective's tensors, which takes the GIL; if Python has begun to shut down by
+    then, the process aborts: "terminate called without an active exception" (a torch race,
+    pytorch/pytorch#190489; about 1 job in 40 on our busy 2-core machine). A failing worker exits
+    the usual way: that takes a moment, so torchrun sees it gone before the partners it stopped."""
     sys.stdout.flush()  # os._exit skips the shutdown, which would flush these
     sys.stderr.flush()
     os._exit(0)
